@@ -1,0 +1,187 @@
+//! Loading the connector component and calling its exports.
+//!
+//! A [`Connector`] compiles the component once and pre-links it; every call
+//! then runs in a fresh, short-lived instance with its own WASI context, so
+//! calls share nothing and can run concurrently.
+//!
+//! ```no_run
+//! # async fn run() -> wasmtime::Result<()> {
+//! use discord_host::connector::{Connector, Credential, Output};
+//!
+//! let connector = Connector::from_file("discord_connector.wasm")?
+//!     .with_env("DISCORD_API_BASE", "http://127.0.0.1:8080/api/v10");
+//! match connector.execute_tool("discord_get_gateway", "{}", &Credential::None).await? {
+//!     Ok(Output::Json(json)) => println!("{json}"),
+//!     Ok(Output::Binary(blob)) => println!("{} bytes of {}", blob.data.len(), blob.content_type),
+//!     Err(error) => eprintln!("{:?}: {}", error.kind, error.message),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::Path;
+
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::error::Context as _;
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// Rust types and calls generated from the contract in `wit/`.
+#[allow(missing_docs)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "connector",
+        exports: { default: async },
+    });
+}
+
+pub use bindings::agent_tools::connector::types::{Credential, CredentialKind, Error, ErrorKind};
+pub use bindings::exports::agent_tools::connector::oauth::{Client, Link, LinkRequest, Token};
+pub use bindings::exports::agent_tools::connector::proxy::{
+    Request as ProxyRequest, Response as ProxyResponse,
+};
+pub use bindings::exports::agent_tools::connector::tools::{Blob, Output, Tool};
+
+/// The component built from this workspace's source by `build.rs`.
+pub const BUILT_COMPONENT: &str = env!("CONNECTOR_WASM");
+
+/// What one instance's store holds: its WASI and WASI HTTP state.
+pub struct InstanceState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for InstanceState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for InstanceState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: wasmtime_wasi_http::default_hooks(),
+        }
+    }
+}
+
+/// The compiled, linked component and the environment its instances get.
+#[derive(Clone)]
+pub struct Connector {
+    pre: bindings::ConnectorPre<InstanceState>,
+    env: Vec<(String, String)>,
+}
+
+impl Connector {
+    /// A wasmtime engine set up for the connector.
+    pub fn engine() -> wasmtime::Result<Engine> {
+        Engine::new(&Config::new())
+    }
+
+    /// Compiles the component in the file at `path`.
+    pub fn from_file(path: impl AsRef<Path>) -> wasmtime::Result<Self> {
+        let path = path.as_ref();
+        let engine = Self::engine()?;
+        let component = Component::from_file(&engine, path)
+            .with_context(|| format!("loading the component {}", path.display()))?;
+        Self::from_component(&engine, &component)
+    }
+
+    /// Compiles the component in `bytes`.
+    pub fn from_bytes(bytes: &[u8]) -> wasmtime::Result<Self> {
+        let engine = Self::engine()?;
+        let component = Component::new(&engine, bytes).context("compiling the component")?;
+        Self::from_component(&engine, &component)
+    }
+
+    /// Links an already compiled `component` with WASI and WASI HTTP.
+    pub fn from_component(engine: &Engine, component: &Component) -> wasmtime::Result<Self> {
+        let mut linker = Linker::<InstanceState>::new(engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        let pre = bindings::ConnectorPre::new(linker.instantiate_pre(component)?)?;
+        Ok(Self {
+            pre,
+            env: Vec::new(),
+        })
+    }
+
+    /// This connector with `name=value` in its instances' environment
+    /// (`DISCORD_API_BASE`, say). Instances see nothing of the host's own.
+    pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.env.retain(|(existing, _)| *existing != name);
+        self.env.push((name, value.into()));
+        self
+    }
+
+    /// A fresh instance with its own store.
+    async fn instance(&self) -> wasmtime::Result<(Store<InstanceState>, bindings::Connector)> {
+        let wasi = WasiCtx::builder().envs(&self.env).build();
+        let state = InstanceState {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(self.pre.engine(), state);
+        let instance = self.pre.instantiate_async(&mut store).await?;
+        Ok((store, instance))
+    }
+
+    /// The tool catalogue.
+    pub async fn list_tools(&self) -> wasmtime::Result<Vec<Tool>> {
+        let (mut store, instance) = self.instance().await?;
+        instance
+            .agent_tools_connector_tools()
+            .call_list_tools(&mut store)
+            .await
+    }
+
+    /// Runs tool `name` with `arguments` (a JSON object). The outer `Err` is
+    /// a host failure (a trap); the inner one is the tool's typed error.
+    pub async fn execute_tool(
+        &self,
+        name: &str,
+        arguments: &str,
+        credential: &Credential,
+    ) -> wasmtime::Result<Result<Output, Error>> {
+        let (mut store, instance) = self.instance().await?;
+        instance
+            .agent_tools_connector_tools()
+            .call_execute_tool(&mut store, name, arguments, credential)
+            .await
+    }
+
+    /// Sends a raw request through the component's confined proxy.
+    pub async fn proxy_send(
+        &self,
+        request: &ProxyRequest,
+        credential: &Credential,
+    ) -> wasmtime::Result<Result<ProxyResponse, Error>> {
+        let (mut store, instance) = self.instance().await?;
+        instance
+            .agent_tools_connector_proxy()
+            .call_send(&mut store, request, credential)
+            .await
+    }
+
+    /// An OAuth 2.0 authorization link with PKCE.
+    pub async fn authorization_link(
+        &self,
+        request: &LinkRequest,
+    ) -> wasmtime::Result<Result<Link, Error>> {
+        let (mut store, instance) = self.instance().await?;
+        instance
+            .agent_tools_connector_oauth()
+            .call_authorization_link(&mut store, request)
+            .await
+    }
+}

@@ -1,0 +1,327 @@
+//! A local HTTP server that answers like Discord's API v10 does.
+//!
+//! It serves the 15 endpoints behind the 16 tools with bodies shaped as
+//! Discord's OpenAPI description says, checks tokens and scopes, answers
+//! with Discord's error JSON and codes, sends `X-RateLimit-*` headers (and
+//! 429s past the limit), records every request, and gives scripted
+//! [`Fault`]s on demand.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use discord_host::sandbox::{Fault, Sandbox};
+//!
+//! let sandbox = Sandbox::start().await?;
+//! println!("DISCORD_API_BASE={}", sandbox.base_url());
+//! sandbox.inject(Fault::status(502).body("<html>").on("/gateway"));
+//! # Ok(())
+//! # }
+//! ```
+
+mod endpoints;
+mod fault;
+mod fixtures;
+mod rate_limit;
+pub mod tokens;
+mod widget_png;
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::stream;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use endpoints::{Endpoint, Reply};
+pub use fault::Fault;
+use fault::FaultBody;
+use fixtures::Fixtures;
+pub use rate_limit::RateLimitPolicy;
+use rate_limit::RateLimiter;
+pub use tokens::{Bearer, Grant};
+
+/// The path prefix of Discord's API v10 on the sandbox.
+pub const API_PREFIX: &str = "/api/v10";
+
+/// A request as the sandbox received it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// The method, such as `GET`.
+    pub method: String,
+    /// The path and query, as sent (still percent-encoded).
+    pub path_and_query: String,
+    /// Header names (lower case) and values.
+    pub headers: Vec<(String, String)>,
+}
+
+impl RecordedRequest {
+    /// The value of header `name` (lower case), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(candidate, _)| candidate == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+struct Shared {
+    fixtures: Fixtures,
+    tokens: Mutex<HashMap<String, Grant>>,
+    faults: Mutex<Vec<Fault>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    limiter: Mutex<RateLimiter>,
+    policy: Mutex<RateLimitPolicy>,
+}
+
+/// Locks `mutex`, carrying on if a panicking test poisoned it: the data
+/// behind every sandbox lock stays consistent between statements.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A running sandbox; it stops when dropped.
+pub struct Sandbox {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Sandbox {
+    /// Starts a sandbox on a free loopback port.
+    pub async fn start() -> io::Result<Self> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts a sandbox on `address`.
+    pub async fn start_on(address: SocketAddr) -> io::Result<Self> {
+        let listener = TcpListener::bind(address).await?;
+        let address = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            fixtures: Fixtures::load(),
+            tokens: Mutex::new(tokens::initial_tokens()),
+            faults: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
+            limiter: Mutex::new(RateLimiter::default()),
+            policy: Mutex::new(RateLimitPolicy::default()),
+        });
+        let router = Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&shared));
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let server = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(error) = server.await {
+                tracing::warn!(%error, "the Discord sandbox stopped");
+            }
+        });
+        Ok(Self {
+            address,
+            shared,
+            _stop: stop,
+        })
+    }
+
+    /// The address the sandbox listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The value for `DISCORD_API_BASE`, such as `http://127.0.0.1:41234/api/v10`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{API_PREFIX}", self.address)
+    }
+
+    /// Queues a scripted fault; faults are matched in the order injected.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.shared.faults).push(fault);
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// Makes `token` valid with `grant` (replacing any grant it had).
+    pub fn add_token(&self, token: impl Into<String>, grant: Grant) {
+        lock(&self.shared.tokens).insert(token.into(), grant);
+    }
+
+    /// Sets how many requests per window each caller gets on each route.
+    pub fn set_rate_limit(&self, policy: RateLimitPolicy) {
+        *lock(&self.shared.policy) = policy;
+    }
+}
+
+/// Who a request authenticates as: `Ok(None)` for no credential,
+/// `Err(())` for a credential the sandbox does not accept.
+fn caller(shared: &Shared, authorization: Option<&str>) -> Result<Option<Grant>, ()> {
+    let Some(authorization) = authorization else {
+        return Ok(None);
+    };
+    let (kind, token) = if let Some(token) = authorization.strip_prefix("Bearer ") {
+        (Bearer::User, token)
+    } else if let Some(token) = authorization.strip_prefix("Bot ") {
+        (Bearer::Bot, token)
+    } else {
+        return Err(());
+    };
+    match lock(&shared.tokens).get(token) {
+        Some(grant) if grant.kind == kind && grant.is_live() => Ok(Some(grant.clone())),
+        _ => Err(()),
+    }
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let method = request.method().to_string();
+    let path_and_query = request.uri().path_and_query().map_or_else(
+        || request.uri().path().to_owned(),
+        |value| value.as_str().to_owned(),
+    );
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let recorded = RecordedRequest {
+        method,
+        path_and_query,
+        headers,
+    };
+    lock(&shared.requests).push(recorded.clone());
+
+    let path = request.uri().path();
+    let Some(api_path) = path.strip_prefix(API_PREFIX) else {
+        return respond(Reply::not_found(), Vec::new());
+    };
+    let fault = {
+        let mut faults = lock(&shared.faults);
+        faults
+            .iter_mut()
+            .find(|fault| fault.matches(api_path))
+            .map(|fault| {
+                fault.times -= 1;
+                fault.clone()
+            })
+    };
+    if let Some(fault) = fault {
+        return faulty_response(fault).await;
+    }
+
+    let segments: Vec<String> = api_path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|segment| {
+            percent_encoding::percent_decode_str(segment)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let endpoint = match (request.method().as_str(), Endpoint::find(&segments)) {
+        ("GET", Some(endpoint)) => endpoint,
+        (_, Some(_)) => {
+            return respond(Reply::error(405, 0, "405: Method Not Allowed"), Vec::new());
+        }
+        (_, None) => return respond(Reply::not_found(), Vec::new()),
+    };
+    let authorization = recorded.header("authorization");
+    let Ok(grant) = caller(&shared, authorization) else {
+        return respond(Reply::unauthorized(), Vec::new());
+    };
+
+    let caller_id = {
+        let mut hasher = DefaultHasher::new();
+        authorization.hash(&mut hasher);
+        hasher.finish()
+    };
+    let policy = *lock(&shared.policy);
+    let standing = lock(&shared.limiter).admit(policy, endpoint.route(), caller_id);
+    if standing.exceeded {
+        return respond(
+            Reply::rate_limited(standing.reset_after),
+            standing.headers(),
+        );
+    }
+    let query = request.uri().query().unwrap_or_default();
+    let reply = endpoints::answer(&endpoint, grant.as_ref(), query, &shared.fixtures);
+    respond(reply, standing.headers())
+}
+
+fn respond(reply: Reply, headers: Vec<(String, String)>) -> Response {
+    let mut response = Response::builder()
+        .status(reply.status)
+        .header("content-type", reply.content_type);
+    for (name, value) in headers {
+        response = response.header(name, value);
+    }
+    response
+        .body(Body::from(reply.body))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// Filler for generated bodies.
+static FILLER: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+
+async fn faulty_response(fault: Fault) -> Response {
+    tokio::time::sleep(fault.delay).await;
+    let mut response = Response::builder().status(fault.status);
+    let body = match fault.body {
+        FaultBody::Bytes(bytes) => Body::from(bytes),
+        FaultBody::Sized {
+            len,
+            content_length,
+        } => {
+            if content_length {
+                response = response.header("content-length", len.to_string());
+            }
+            Body::from_stream(filler(len, None))
+        }
+        FaultBody::BrokenOff { promised, sent } => {
+            response = response.header("content-length", promised.to_string());
+            Body::from_stream(filler(
+                sent,
+                Some(io::Error::new(
+                    io::ErrorKind::ConnectionReset,
+                    "scripted break",
+                )),
+            ))
+        }
+    };
+    for (name, value) in fault.headers {
+        response = response.header(name, value);
+    }
+    response
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// `len` filler bytes in chunks, then `end` as an error if given.
+fn filler(
+    len: usize,
+    end: Option<io::Error>,
+) -> impl futures_util::Stream<Item = io::Result<Bytes>> + Send {
+    stream::unfold((len, end), |(remaining, end)| async move {
+        if remaining > 0 {
+            let chunk = remaining.min(FILLER.len());
+            Some((
+                Ok(Bytes::from_static(&FILLER[..chunk])),
+                (remaining - chunk, end),
+            ))
+        } else {
+            end.map(|error| (Err(error), (0, None)))
+        }
+    })
+}

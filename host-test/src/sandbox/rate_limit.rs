@@ -1,0 +1,117 @@
+//! Per-route, per-caller rate limit windows, reported in Discord's
+//! `X-RateLimit-*` headers and enforced with Discord's 429 answer.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How many requests a caller may make on one route per window.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimitPolicy {
+    /// Requests per window.
+    pub limit: u32,
+    /// The window's length.
+    pub window: Duration,
+}
+
+impl Default for RateLimitPolicy {
+    fn default() -> Self {
+        Self {
+            limit: 50,
+            window: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Where a request stands in its window.
+#[derive(Clone, Debug)]
+pub(crate) struct Standing {
+    pub bucket: String,
+    pub limit: u32,
+    pub remaining: u32,
+    pub reset_after: Duration,
+    pub exceeded: bool,
+}
+
+impl Standing {
+    /// Discord's rate limit headers for this standing.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let reset = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            + self.reset_after;
+        let mut headers = vec![
+            ("x-ratelimit-limit".to_owned(), self.limit.to_string()),
+            (
+                "x-ratelimit-remaining".to_owned(),
+                self.remaining.to_string(),
+            ),
+            (
+                "x-ratelimit-reset".to_owned(),
+                format!("{:.3}", reset.as_secs_f64()),
+            ),
+            (
+                "x-ratelimit-reset-after".to_owned(),
+                format!("{:.3}", self.reset_after.as_secs_f64()),
+            ),
+            ("x-ratelimit-bucket".to_owned(), self.bucket.clone()),
+        ];
+        if self.exceeded {
+            let seconds = self.reset_after.as_secs_f64().ceil().max(1.0) as u64;
+            headers.push(("retry-after".to_owned(), seconds.to_string()));
+            headers.push(("x-ratelimit-scope".to_owned(), "user".to_owned()));
+        }
+        headers
+    }
+}
+
+struct Window {
+    started: Instant,
+    used: u32,
+}
+
+/// Windows per (route, caller).
+#[derive(Default)]
+pub(crate) struct RateLimiter {
+    windows: HashMap<(String, u64), Window>,
+}
+
+impl RateLimiter {
+    /// Counts one request by `caller` (a hash of its credential) on `route`.
+    pub fn admit(&mut self, policy: RateLimitPolicy, route: &str, caller: u64) -> Standing {
+        let now = Instant::now();
+        let window = self
+            .windows
+            .entry((route.to_owned(), caller))
+            .or_insert(Window {
+                started: now,
+                used: 0,
+            });
+        if now.duration_since(window.started) >= policy.window {
+            *window = Window {
+                started: now,
+                used: 0,
+            };
+        }
+        let exceeded = window.used >= policy.limit;
+        if !exceeded {
+            window.used += 1;
+        }
+        Standing {
+            bucket: bucket_id(route),
+            limit: policy.limit,
+            remaining: policy.limit - window.used,
+            reset_after: policy
+                .window
+                .saturating_sub(now.duration_since(window.started)),
+            exceeded,
+        }
+    }
+}
+
+/// An opaque bucket id for a route, as Discord gives (a hex hash).
+fn bucket_id(route: &str) -> String {
+    let mut hasher = DefaultHasher::new();
+    route.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}

@@ -1,0 +1,423 @@
+//! Every object in the sandbox's `src/sandbox/fixtures.json` is shaped as
+//! Discord's OpenAPI description (`openapi/discord-openapi-subset.json`)
+//! says: each fixture is validated against its `components/schemas` entry,
+//! with `$ref`s resolved against the whole spec document.
+//!
+//! Each fixture is checked twice: against the spec as published, and against
+//! a "closed" copy in which every object schema that does not say otherwise
+//! gets `additionalProperties: false`, so a fixture can only use properties
+//! the spec defines.
+
+use jsonschema::{Draft, Registry, Validator};
+use serde_json::{Map, Value, json};
+
+/// The URI the spec document is registered under.
+const SPEC_URI: &str = "urn:discord:openapi-subset";
+
+/// The user the sandbox signs in as.
+const SIGNED_IN_USER: &str = "80351110224678912";
+
+fn load(relative: &str) -> Value {
+    let path = format!("{}/{relative}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {path}: {error}"));
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{path} is not JSON: {error}"))
+}
+
+fn spec() -> Value {
+    load("openapi/discord-openapi-subset.json")
+}
+
+fn fixtures() -> Value {
+    load("src/sandbox/fixtures.json")
+}
+
+/// Gives every object schema with `properties` and no `additionalProperties`
+/// an `additionalProperties: false`. Schemas under `allOf` are left alone
+/// (closing one branch of an intersection would reject the other's fields).
+fn close_objects(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            if object.contains_key("properties") && !object.contains_key("additionalProperties") {
+                object.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for (keyword, value) in object.iter_mut() {
+                if keyword != "allOf" {
+                    close_objects(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(close_objects),
+        _ => {}
+    }
+}
+
+/// Validators for `components/schemas/*` of one version of the spec.
+struct Schemas {
+    label: &'static str,
+    registry: Registry<'static>,
+}
+
+impl Schemas {
+    fn new(label: &'static str, document: Value) -> Self {
+        let registry = Registry::new()
+            .draft(Draft::Draft202012)
+            .add(SPEC_URI, document)
+            .expect("the spec URI is valid")
+            .prepare()
+            .expect("the spec document is a valid resource");
+        Self { label, registry }
+    }
+
+    fn published() -> Self {
+        Self::new("spec", spec())
+    }
+
+    fn closed() -> Self {
+        let mut document = spec();
+        close_objects(&mut document["components"]["schemas"]);
+        Self::new("spec with closed objects", document)
+    }
+
+    fn validator(&self, name: &str) -> Validator {
+        assert!(
+            spec()["components"]["schemas"].get(name).is_some(),
+            "the spec has no components/schemas/{name}"
+        );
+        jsonschema::options()
+            .with_draft(Draft::Draft202012)
+            .with_registry(&self.registry)
+            .should_validate_formats(true)
+            .build(&json!({ "$ref": format!("{SPEC_URI}#/components/schemas/{name}") }))
+            .unwrap_or_else(|error| panic!("cannot build a validator for {name}: {error}"))
+    }
+
+    /// The validation errors of `instance` against `components/schemas/{name}`,
+    /// one line each, prefixed with `label`.
+    fn errors(&self, name: &str, label: &str, instance: &Value) -> Vec<String> {
+        let validator = self.validator(name);
+        validator
+            .iter_errors(instance)
+            .map(|error| {
+                let at = error.instance_path().to_string();
+                let at = if at.is_empty() { "/".to_owned() } else { at };
+                format!("{label} (as {name}, {}): at {at}: {error}", self.label)
+            })
+            .collect()
+    }
+}
+
+/// How a top-level key of `fixtures.json` holds its fixtures.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// The value is one object.
+    One,
+    /// The value maps ids or codes to objects.
+    Map,
+    /// The value is an array of objects.
+    List,
+    /// The value maps ids to arrays of objects.
+    MapOfLists,
+}
+
+/// Each top-level key of `fixtures.json`, the schema of its fixtures and how
+/// it holds them. `guild_counts` is checked by merging it into `my_guilds`.
+const TABLES: &[(&str, &str, Shape)] = &[
+    ("gateway", "GatewayResponse", Shape::One),
+    ("users", "UserResponse", Shape::Map),
+    ("private_users", "UserPIIResponse", Shape::Map),
+    ("my_guilds", "MyGuildResponse", Shape::List),
+    ("members", "PrivateGuildMemberResponse", Shape::Map),
+    ("widgets", "WidgetResponse", Shape::Map),
+    ("templates", "GuildTemplateResponse", Shape::Map),
+    ("invites", "GuildInviteResponse", Shape::Map),
+    ("scheduled_events", "ScheduledEventResponse", Shape::Map),
+    ("application", "ApplicationResponse", Shape::One),
+    ("entitlements", "EntitlementResponse", Shape::MapOfLists),
+    ("connections", "ConnectedAccountResponse", Shape::List),
+    ("keys", "OAuth2GetKeys", Shape::One),
+    ("sticker_packs", "StickerPackCollectionResponse", Shape::One),
+];
+
+/// Every fixture of one table, with a label naming where it is.
+fn entries(table: &str, value: &Value, shape: Shape) -> Vec<(String, Value)> {
+    let object = |value: &Value| -> Map<String, Value> {
+        value
+            .as_object()
+            .unwrap_or_else(|| panic!("fixtures.{table} is not an object"))
+            .clone()
+    };
+    let array = |label: &str, value: &Value| -> Vec<Value> {
+        value
+            .as_array()
+            .unwrap_or_else(|| panic!("{label} is not an array"))
+            .clone()
+    };
+    match shape {
+        Shape::One => vec![(table.to_owned(), value.clone())],
+        Shape::Map => object(value)
+            .into_iter()
+            .map(|(key, item)| (format!("{table}[\"{key}\"]"), item))
+            .collect(),
+        Shape::List => array(&format!("fixtures.{table}"), value)
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| (format!("{table}[{index}]"), item))
+            .collect(),
+        Shape::MapOfLists => object(value)
+            .into_iter()
+            .flat_map(|(key, items)| {
+                let label = format!("{table}[\"{key}\"]");
+                array(&label, &items)
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(index, item)| (format!("{label}[{index}]"), item))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+    }
+}
+
+/// `target` with the members of `extra` (an object) added.
+fn merged(target: &Value, extra: &Value) -> Value {
+    let mut target = target.clone();
+    for (key, value) in extra.as_object().into_iter().flatten() {
+        target[key] = value.clone();
+    }
+    target
+}
+
+fn assert_no_errors(errors: Vec<String>) {
+    assert!(
+        errors.is_empty(),
+        "{} fixture validation error(s):\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn every_fixture_matches_its_openapi_schema() {
+    let fixtures = fixtures();
+    let tables = fixtures.as_object().expect("fixtures.json is an object");
+
+    let mut expected: Vec<&str> = TABLES.iter().map(|(table, ..)| *table).collect();
+    expected.push("guild_counts");
+    let mut found: Vec<&str> = tables.keys().map(String::as_str).collect();
+    expected.sort_unstable();
+    found.sort_unstable();
+    assert_eq!(found, expected, "the top-level keys of fixtures.json");
+
+    let mut errors = Vec::new();
+    let mut checked = 0;
+    for schemas in [Schemas::published(), Schemas::closed()] {
+        for &(table, schema, shape) in TABLES {
+            let items = entries(table, &fixtures[table], shape);
+            assert!(!items.is_empty(), "fixtures.{table} holds no fixture");
+            for (label, item) in items {
+                errors.extend(schemas.errors(schema, &label, &item));
+                checked += 1;
+            }
+        }
+
+        // What the sandbox sends for `with_counts=true`: the guild with its counts.
+        let counts = &fixtures["guild_counts"];
+        for (index, guild) in fixtures["my_guilds"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let id = guild["id"].as_str().unwrap_or_default();
+            let label = format!("my_guilds[{index}] with guild_counts[\"{id}\"]");
+            match counts.get(id) {
+                Some(count) => {
+                    errors.extend(schemas.errors("MyGuildResponse", &label, &merged(guild, count)))
+                }
+                None => errors.push(format!("{label}: guild_counts has no entry for guild {id}")),
+            }
+            checked += 1;
+        }
+        // What it sends for an invite with counts and the guild's scheduled event.
+        for (code, invite) in fixtures["invites"].as_object().into_iter().flatten() {
+            let guild_id = invite["guild_id"].as_str().unwrap_or_default();
+            let mut full = merged(invite, counts.get(guild_id).unwrap_or(&Value::Null));
+            let event = fixtures["scheduled_events"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .find(|(_, event)| event["guild_id"] == guild_id);
+            if let Some((_, event)) = event {
+                full["guild_scheduled_event"] = event.clone();
+            }
+            let label = format!("invites[\"{code}\"] with counts and scheduled event");
+            errors.extend(schemas.errors("GuildInviteResponse", &label, &full));
+            checked += 1;
+        }
+    }
+
+    // guild_counts entries hold exactly the two counts, as integers.
+    let count_schema = json!({
+        "type": "object",
+        "required": ["approximate_member_count", "approximate_presence_count"],
+        "properties": {
+            "approximate_member_count": { "type": "integer", "minimum": 0 },
+            "approximate_presence_count": { "type": "integer", "minimum": 0 }
+        },
+        "additionalProperties": false
+    });
+    let count_validator = jsonschema::validator_for(&count_schema).expect("a valid schema");
+    for (id, count) in fixtures["guild_counts"]
+        .as_object()
+        .expect("guild_counts is an object")
+    {
+        errors.extend(
+            count_validator
+                .iter_errors(count)
+                .map(|error| format!("guild_counts[\"{id}\"]: {error}")),
+        );
+        checked += 1;
+    }
+
+    assert_no_errors(errors);
+    assert!(checked > 40, "only {checked} fixtures were checked");
+}
+
+/// The tables the sandbox looks things up in are keyed by the objects' own
+/// ids and codes, and the lists are in id order.
+#[test]
+fn fixture_tables_are_keyed_by_their_objects() {
+    let fixtures = fixtures();
+    let mut problems = Vec::new();
+    let mut check_keys = |table: &str, field: &str| {
+        for (key, item) in fixtures[table].as_object().into_iter().flatten() {
+            if item[field] != key.as_str() {
+                problems.push(format!("{table}[\"{key}\"].{field} is {}", item[field]));
+            }
+        }
+    };
+    check_keys("users", "id");
+    check_keys("private_users", "id");
+    check_keys("widgets", "id");
+    check_keys("templates", "code");
+    check_keys("invites", "code");
+    check_keys("scheduled_events", "id");
+
+    let guild_ids: Vec<&str> = fixtures["my_guilds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|guild| guild["id"].as_str())
+        .collect();
+    for table in ["guild_counts", "members"] {
+        let mut keys: Vec<&str> = fixtures[table]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let mut guilds = guild_ids.clone();
+        keys.sort_unstable();
+        guilds.sort_unstable();
+        if keys != guilds {
+            problems.push(format!(
+                "{table} is keyed by {keys:?}, my_guilds has {guilds:?}"
+            ));
+        }
+    }
+    for (guild, member) in fixtures["members"].as_object().into_iter().flatten() {
+        if member["user"]["id"] != SIGNED_IN_USER {
+            problems.push(format!("members[\"{guild}\"] is not user {SIGNED_IN_USER}"));
+        }
+    }
+    for (application, list) in fixtures["entitlements"].as_object().into_iter().flatten() {
+        for (index, entitlement) in list.as_array().into_iter().flatten().enumerate() {
+            if entitlement["application_id"] != application.as_str() {
+                problems.push(format!(
+                    "entitlements[\"{application}\"][{index}] is for another application"
+                ));
+            }
+        }
+        let ids: Vec<u64> = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entitlement| entitlement["id"].as_str()?.parse().ok())
+            .collect();
+        if !ids.is_sorted() {
+            problems.push(format!(
+                "entitlements[\"{application}\"] ids are not ascending: {ids:?}"
+            ));
+        }
+    }
+    let numeric: Vec<u64> = guild_ids.iter().filter_map(|id| id.parse().ok()).collect();
+    if !numeric.is_sorted() {
+        problems.push(format!("my_guilds ids are not ascending: {guild_ids:?}"));
+    }
+    assert!(
+        problems.is_empty(),
+        "fixture tables are inconsistent:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The validators reject what the spec rejects: they are not vacuous.
+#[test]
+fn validation_rejects_a_malformed_user() {
+    let user = fixtures()["users"][SIGNED_IN_USER].clone();
+    assert!(user.is_object(), "the fixtures have user {SIGNED_IN_USER}");
+
+    for schemas in [Schemas::published(), Schemas::closed()] {
+        let validator = schemas.validator("UserResponse");
+        assert!(
+            validator.is_valid(&user),
+            "the fixture user is a valid UserResponse"
+        );
+
+        let mut without_id = user.clone();
+        without_id.as_object_mut().expect("an object").remove("id");
+        assert!(
+            !validator.is_valid(&without_id),
+            "a UserResponse without id must fail ({})",
+            schemas.label
+        );
+
+        let mut integer_id = user.clone();
+        integer_id["id"] = json!(80351110224678912_u64);
+        let errors = schemas.errors("UserResponse", "user with integer id", &integer_id);
+        assert!(
+            !errors.is_empty(),
+            "a UserResponse with an integer id must fail ({})",
+            schemas.label
+        );
+        assert!(
+            errors.iter().any(|error| error.contains("/id")),
+            "the error names the id: {errors:?}"
+        );
+
+        let mut bad_enum = user.clone();
+        bad_enum["collectibles"]["nameplate"]["palette"] = json!("magenta");
+        assert!(
+            !validator.is_valid(&bad_enum),
+            "an unknown enum value must fail ({})",
+            schemas.label
+        );
+
+        let mut bad_time = fixtures()["members"]["613425648685547541"].clone();
+        bad_time["joined_at"] = json!("last tuesday");
+        assert!(
+            !schemas
+                .validator("PrivateGuildMemberResponse")
+                .is_valid(&bad_time),
+            "a joined_at that is not a date-time must fail ({})",
+            schemas.label
+        );
+    }
+
+    let mut extra = user;
+    extra["nickname"] = json!("nel");
+    assert!(
+        !Schemas::closed().validator("UserResponse").is_valid(&extra),
+        "a property the spec does not define must fail against the closed spec"
+    );
+}

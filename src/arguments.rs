@@ -1,0 +1,491 @@
+//! Argument value types and the parser that checks a call's arguments.
+//!
+//! Each type carries its own rule twice over, from one place: its
+//! `Deserialize` refuses what breaks the rule, and its `JsonSchema` states
+//! the same rule (pattern, bounds) for agents. Unit tests hold the two
+//! together by running the schema's pattern against the same samples.
+//!
+//! ```
+//! use discord_connector::arguments::{parse, Snowflake};
+//!
+//! #[derive(Debug, serde::Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Args { guild_id: Snowflake }
+//!
+//! let args: Args = parse(r#"{"guild_id": "613425648685547541"}"#).unwrap();
+//! assert_eq!(args.guild_id.as_str(), "613425648685547541");
+//!
+//! let error = parse::<Args>(r#"{"guild_id": "general"}"#).unwrap_err();
+//! assert!(error.message.contains("guild_id"));
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+
+use crate::error::Error;
+
+/// Parses `arguments` as a JSON object into `T`, naming the offending field
+/// and what it expected when it does not fit.
+pub fn parse<T: DeserializeOwned>(arguments: &str) -> Result<T, Error> {
+    let value: serde_json::Value = serde_json::from_str(arguments).map_err(|error| {
+        Error::invalid_arguments(format!("arguments are not valid JSON: {error}"))
+    })?;
+    if !value.is_object() {
+        return Err(Error::invalid_arguments(format!(
+            "arguments must be a JSON object, got {}",
+            json_type_name(&value)
+        )));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if path == "." {
+            Error::invalid_arguments(format!("arguments: {inner}"))
+        } else {
+            Error::invalid_arguments(format!("`{path}`: {inner}"))
+        }
+    })
+}
+
+fn json_type_name(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Declares a string newtype whose `Deserialize` runs `$check` (which turns
+/// the input into the stored value or says why not) and whose schema is a
+/// string with `$pattern`.
+macro_rules! checked_string {
+    ($(#[$doc:meta])* $name:ident, $pattern:literal, $expecting:literal, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The JSON Schema pattern an input must match.
+            pub const PATTERN: &'static str = $pattern;
+
+            /// The checked value.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({ "type": "string", "pattern": $pattern })
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct CheckedVisitor;
+
+                impl Visitor<'_> for CheckedVisitor {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+
+                    fn visit_str<E: de::Error>(self, input: &str) -> Result<$name, E> {
+                        let check: fn(&str) -> Option<String> = $check;
+                        check(input).map($name).ok_or_else(|| {
+                            E::invalid_value(de::Unexpected::Str(input), &self)
+                        })
+                    }
+                }
+
+                deserializer.deserialize_str(CheckedVisitor)
+            }
+        }
+    };
+}
+
+checked_string!(
+    /// A Discord id: a string of 1 to 20 decimal digits.
+    Snowflake,
+    "^[0-9]{1,20}$",
+    "a snowflake id (a string of 1 to 20 digits)",
+    |input| is_snowflake(input).then(|| input.to_owned())
+);
+
+checked_string!(
+    /// A user id, or `@me` for the token's own user.
+    UserRef,
+    "^(@me|[0-9]{1,20})$",
+    "a snowflake id (a string of 1 to 20 digits) or \"@me\"",
+    |input| (input == "@me" || is_snowflake(input)).then(|| input.to_owned())
+);
+
+checked_string!(
+    /// An invite code, also accepted as a `discord.gg/CODE` or
+    /// `discord.com/invite/CODE` link, which is reduced to its code.
+    InviteCode,
+    "^((https?://)?(www\\.)?(discord\\.gg/|discord(app)?\\.com/invite/))?[A-Za-z0-9_-]{1,64}$",
+    "an invite code (letters, digits, '-' or '_') or a discord.gg / discord.com/invite link",
+    |input| code_from_link(
+        input,
+        &["discord.gg/", "discord.com/invite/", "discordapp.com/invite/"]
+    )
+);
+
+checked_string!(
+    /// A guild template code, also accepted as a `discord.new/CODE` or
+    /// `discord.com/template/CODE` link, which is reduced to its code.
+    TemplateCode,
+    "^((https?://)?(www\\.)?(discord\\.new/|discord(app)?\\.com/template/))?[A-Za-z0-9_-]{1,64}$",
+    "a template code (letters, digits, '-' or '_') or a discord.new / discord.com/template link",
+    |input| code_from_link(
+        input,
+        &["discord.new/", "discord.com/template/", "discordapp.com/template/"]
+    )
+);
+
+fn is_snowflake(input: &str) -> bool {
+    (1..=20).contains(&input.len()) && input.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+/// The code in `input`, which is either a bare code or a link whose host and
+/// path start with one of `prefixes`, optionally after a scheme and `www.`.
+fn code_from_link(input: &str, prefixes: &[&str]) -> Option<String> {
+    let without_scheme = input
+        .strip_prefix("https://")
+        .or_else(|| input.strip_prefix("http://"));
+    let rest = without_scheme.unwrap_or(input);
+    let rest = rest.strip_prefix("www.").unwrap_or(rest);
+    let code = match prefixes.iter().find_map(|prefix| rest.strip_prefix(prefix)) {
+        Some(code) => code,
+        None if rest.len() == input.len() => input,
+        None => return None,
+    };
+    let safe = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_';
+    ((1..=64).contains(&code.len()) && code.bytes().all(safe)).then(|| code.to_owned())
+}
+
+/// An integer from `MIN` to `MAX`; a string, a fraction or a boolean is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounded<const MIN: u64, const MAX: u64>(u64);
+
+impl<const MIN: u64, const MAX: u64> Bounded<MIN, MAX> {
+    /// The checked value.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl<const MIN: u64, const MAX: u64> fmt::Display for Bounded<MIN, MAX> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<const MIN: u64, const MAX: u64> JsonSchema for Bounded<MIN, MAX> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        format!("Integer{MIN}To{MAX}").into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "integer", "minimum": MIN, "maximum": MAX })
+    }
+}
+
+impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Bounded<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BoundedVisitor<const MIN: u64, const MAX: u64>;
+
+        impl<const MIN: u64, const MAX: u64> Visitor<'_> for BoundedVisitor<MIN, MAX> {
+            type Value = Bounded<MIN, MAX>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "an integer from {MIN} to {MAX}")
+            }
+
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+                if (MIN..=MAX).contains(&value) {
+                    Ok(Bounded(value))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Unsigned(value), &self))
+                }
+            }
+
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+                match u64::try_from(value) {
+                    Ok(value) => self.visit_u64(value),
+                    Err(_) => Err(E::invalid_value(de::Unexpected::Signed(value), &self)),
+                }
+            }
+        }
+
+        deserializer.deserialize_u64(BoundedVisitor::<MIN, MAX>)
+    }
+}
+
+/// Up to 100 snowflakes, sent to Discord as one comma-separated value.
+#[derive(Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[schemars(inline)]
+pub struct SnowflakeList(#[schemars(length(max = 100))] Vec<Snowflake>);
+
+impl SnowflakeList {
+    /// The largest number of ids Discord takes in one list.
+    pub const MAX_ITEMS: usize = 100;
+}
+
+impl fmt::Display for SnowflakeList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.0.iter().map(Snowflake::as_str).collect();
+        f.write_str(&ids.join(","))
+    }
+}
+
+impl<'de> Deserialize<'de> for SnowflakeList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let ids = Vec::<Snowflake>::deserialize(deserializer)?;
+        if ids.len() > Self::MAX_ITEMS {
+            return Err(de::Error::invalid_length(
+                ids.len(),
+                &"at most 100 snowflake ids",
+            ));
+        }
+        Ok(Self(ids))
+    }
+}
+
+/// The look of the guild widget image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WidgetStyle {
+    /// A small badge with the online count (Discord's default).
+    Shield,
+    /// A large banner with the Discord logo.
+    Banner1,
+    /// A smaller banner with the guild icon.
+    Banner2,
+    /// A large banner with the guild icon and a "Chat now" link.
+    Banner3,
+    /// A large banner with a big Discord logo.
+    Banner4,
+}
+
+impl WidgetStyle {
+    /// Every style, in Discord's order.
+    pub const ALL: [Self; 5] = [
+        Self::Shield,
+        Self::Banner1,
+        Self::Banner2,
+        Self::Banner3,
+        Self::Banner4,
+    ];
+}
+
+impl fmt::Display for WidgetStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Shield => "shield",
+            Self::Banner1 => "banner1",
+            Self::Banner2 => "banner2",
+            Self::Banner3 => "banner3",
+            Self::Banner4 => "banner4",
+        })
+    }
+}
+
+/// A plain string `enum`, the form agent frameworks read best.
+impl JsonSchema for WidgetStyle {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "WidgetStyle".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<String> = Self::ALL.iter().map(ToString::to_string).collect();
+        json_schema!({ "type": "string", "enum": names })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex::Regex;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Sample {
+        id: Snowflake,
+        user: Option<UserRef>,
+        invite: Option<InviteCode>,
+        limit: Option<Bounded<1, 100>>,
+        flag: Option<bool>,
+        ids: Option<SnowflakeList>,
+    }
+
+    fn error_of(arguments: &str) -> String {
+        parse::<Sample>(arguments).unwrap_err().message
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_object() {
+        assert!(error_of("[1]").contains("JSON object, got an array"));
+        assert!(error_of("\"x\"").contains("got a string"));
+        assert!(error_of("{").contains("not valid JSON"));
+    }
+
+    #[test]
+    fn names_the_field_and_what_it_expected() {
+        let cases = [
+            (r#"{}"#, "missing field `id`"),
+            (
+                r#"{"id":"1","limit":"5"}"#,
+                "`limit`: invalid type: string \"5\", expected an integer from 1 to 100",
+            ),
+            (
+                r#"{"id":"1","limit":2.5}"#,
+                "`limit`: invalid type: floating point `2.5`, expected an integer from 1 to 100",
+            ),
+            (
+                r#"{"id":"1","limit":0}"#,
+                "`limit`: invalid value: integer `0`, expected an integer from 1 to 100",
+            ),
+            (
+                r#"{"id":"1","limit":-3}"#,
+                "`limit`: invalid value: integer `-3`, expected an integer from 1 to 100",
+            ),
+            (
+                r#"{"id":"1","flag":1}"#,
+                "`flag`: invalid type: integer `1`, expected a boolean",
+            ),
+            (r#"{"id":"1","extra":1}"#, "unknown field `extra`"),
+            (
+                r#"{"id":"12a"}"#,
+                "`id`: invalid value: string \"12a\", expected a snowflake id",
+            ),
+            (
+                r#"{"id":123}"#,
+                "`id`: invalid type: integer `123`, expected a snowflake id",
+            ),
+            (r#"{"id":"1","user":"@you"}"#, "`user`: invalid value"),
+            (r#"{"id":"1","invite":"../x"}"#, "`invite`: invalid value"),
+            (r#"{"id":"1","ids":["1","x"]}"#, "`ids[1]`: invalid value"),
+        ];
+        for (arguments, expected) in cases {
+            let message = error_of(arguments);
+            assert!(message.contains(expected), "{arguments}: {message}");
+        }
+        let too_many: Vec<String> = (0..101).map(|n| format!("\"{n}\"")).collect();
+        let message = error_of(&format!(r#"{{"id":"1","ids":[{}]}}"#, too_many.join(",")));
+        assert!(
+            message.contains("`ids`: invalid length 101, expected at most 100"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn invite_links_reduce_to_their_code() {
+        let code = |input: &str| {
+            parse::<Sample>(&format!(r#"{{"id":"1","invite":"{input}"}}"#))
+                .map(|sample| sample.invite.unwrap().to_string())
+        };
+        assert_eq!(code("abc-DEF_9").unwrap(), "abc-DEF_9");
+        assert_eq!(code("https://discord.gg/abc").unwrap(), "abc");
+        assert_eq!(code("discord.com/invite/abc").unwrap(), "abc");
+        assert_eq!(
+            code("https://www.discordapp.com/invite/abc").unwrap(),
+            "abc"
+        );
+        for refused in [
+            "https://evil.example/abc",
+            "https://discord.gg/",
+            "a/b",
+            "a%2F",
+            "a b",
+            "https://discord.gg/a/../b",
+        ] {
+            assert!(code(refused).is_err(), "{refused} was accepted");
+        }
+    }
+
+    #[test]
+    fn schema_patterns_agree_with_the_checks() {
+        let samples = [
+            "0",
+            "12345678901234567890",
+            "123456789012345678901",
+            "",
+            "@me",
+            "@you",
+            "abc",
+            "abc-DEF_9",
+            "https://discord.gg/abc",
+            "http://www.discord.com/invite/x_y",
+            "discordapp.com/invite/abc",
+            "https://discord.new/abc",
+            "discord.com/template/abc",
+            "https://evil.example/abc",
+            "discord.gg/",
+            "a/b",
+            "a%2F",
+            "é",
+            "a b",
+            &"x".repeat(64),
+            &"x".repeat(65),
+        ];
+        fn agree<T: DeserializeOwned>(pattern: &str, samples: &[&str]) {
+            let regex = Regex::new(pattern).unwrap();
+            for sample in samples {
+                let accepted = serde_json::from_value::<T>(serde_json::json!(sample)).is_ok();
+                assert_eq!(accepted, regex.is_match(sample), "{pattern} vs {sample}");
+            }
+        }
+        agree::<Snowflake>(Snowflake::PATTERN, &samples);
+        agree::<UserRef>(UserRef::PATTERN, &samples);
+        agree::<InviteCode>(InviteCode::PATTERN, &samples);
+        agree::<TemplateCode>(TemplateCode::PATTERN, &samples);
+    }
+
+    #[test]
+    fn widget_styles_read_as_they_are_written() {
+        for style in WidgetStyle::ALL {
+            let read: WidgetStyle =
+                serde_json::from_value(serde_json::json!(style.to_string())).unwrap();
+            assert_eq!(read, style);
+        }
+    }
+
+    #[test]
+    fn lists_join_with_commas() {
+        let sample: Sample = parse(r#"{"id":"1","ids":["1","22"]}"#).unwrap();
+        assert_eq!(sample.ids.unwrap().to_string(), "1,22");
+    }
+}

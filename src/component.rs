@@ -1,0 +1,151 @@
+//! The component shell: exports the contract in `wit/connector.wit` and
+//! converts between its types and the core's.
+
+use crate::catalogue::CATALOGUE;
+use crate::config::Config;
+use crate::error::{Error, ErrorKind};
+use crate::tool::Output;
+use crate::wasi_http::WasiHttp;
+use crate::{credential, execute};
+
+wit_bindgen::generate!({
+    path: "wit",
+    world: "connector",
+});
+
+use agent_tools::connector::types as wit;
+use exports::agent_tools::connector::{oauth, proxy, tools};
+
+struct Component;
+
+export!(Component);
+
+/// The environment the host gave this instance.
+fn config() -> Result<Config, Error> {
+    let vars: Vec<(String, String)> = std::env::vars().collect();
+    Config::from_vars(
+        vars.iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    )
+}
+
+impl From<wit::Credential> for credential::Credential {
+    fn from(credential: wit::Credential) -> Self {
+        match credential {
+            wit::Credential::None => Self::None,
+            wit::Credential::Bearer(token) => Self::Bearer(token),
+            wit::Credential::Bot(token) => Self::Bot(token),
+        }
+    }
+}
+
+impl From<credential::CredentialKind> for wit::CredentialKind {
+    fn from(kind: credential::CredentialKind) -> Self {
+        match kind {
+            credential::CredentialKind::None => Self::None,
+            credential::CredentialKind::Bearer => Self::Bearer,
+            credential::CredentialKind::Bot => Self::Bot,
+        }
+    }
+}
+
+impl From<Error> for wit::Error {
+    fn from(error: Error) -> Self {
+        let kind = match error.kind {
+            ErrorKind::UnknownTool => wit::ErrorKind::UnknownTool,
+            ErrorKind::InvalidArguments => wit::ErrorKind::InvalidArguments,
+            ErrorKind::MissingCredential => wit::ErrorKind::MissingCredential,
+            ErrorKind::Unauthorized => wit::ErrorKind::Unauthorized,
+            ErrorKind::Forbidden => wit::ErrorKind::Forbidden,
+            ErrorKind::NotFound => wit::ErrorKind::NotFound,
+            ErrorKind::RateLimited => wit::ErrorKind::RateLimited,
+            ErrorKind::Upstream => wit::ErrorKind::Upstream,
+            ErrorKind::Transport => wit::ErrorKind::Transport,
+        };
+        Self {
+            kind,
+            message: error.message,
+            status: error.status,
+            code: error.code,
+            details: error.details,
+            retry_after_ms: error.retry_after_ms,
+        }
+    }
+}
+
+impl tools::Guest for Component {
+    fn list_tools() -> Vec<tools::Tool> {
+        CATALOGUE
+            .iter()
+            .map(|tool| tools::Tool {
+                name: tool.name.to_owned(),
+                description: tool.description.to_owned(),
+                input_schema: tool.input_schema().to_string(),
+                scopes: tool
+                    .scopes
+                    .iter()
+                    .map(|scope| (*scope).to_owned())
+                    .collect(),
+                accepts: tool.accepts.iter().map(|kind| (*kind).into()).collect(),
+            })
+            .collect()
+    }
+
+    fn execute_tool(
+        name: String,
+        arguments: String,
+        credential: wit::Credential,
+    ) -> Result<tools::Output, wit::Error> {
+        let output = execute::execute_tool(
+            &name,
+            &arguments,
+            &credential.into(),
+            config(),
+            &mut WasiHttp,
+        )?;
+        Ok(match output {
+            Output::Json(json) => tools::Output::Json(json),
+            Output::Binary { content_type, data } => {
+                tools::Output::Binary(tools::Blob { content_type, data })
+            }
+        })
+    }
+}
+
+/// What `oauth` and `proxy` answer until they are built.
+fn not_yet(function: &str) -> wit::Error {
+    Error::new(
+        ErrorKind::Upstream,
+        format!("{function} is not available in this version of the connector"),
+    )
+    .into()
+}
+
+impl oauth::Guest for Component {
+    fn authorization_link(_: oauth::LinkRequest) -> Result<oauth::Link, wit::Error> {
+        Err(not_yet("oauth.authorization-link"))
+    }
+
+    fn exchange_code(
+        _: oauth::Client,
+        _: String,
+        _: String,
+        _: String,
+    ) -> Result<oauth::Token, wit::Error> {
+        Err(not_yet("oauth.exchange-code"))
+    }
+
+    fn refresh_token(_: oauth::Client, _: String) -> Result<oauth::Token, wit::Error> {
+        Err(not_yet("oauth.refresh-token"))
+    }
+
+    fn revoke_token(_: oauth::Client, _: String) -> Result<(), wit::Error> {
+        Err(not_yet("oauth.revoke-token"))
+    }
+}
+
+impl proxy::Guest for Component {
+    fn send(_: proxy::Request, _: wit::Credential) -> Result<proxy::Response, wit::Error> {
+        Err(not_yet("proxy.send"))
+    }
+}

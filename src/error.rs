@@ -1,0 +1,138 @@
+//! The one error type every export returns, mirroring the contract's
+//! `types.error` record so the component shell converts it field by field.
+
+use std::fmt;
+
+/// What went wrong, as the contract's `error-kind` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// No tool has that name.
+    UnknownTool,
+    /// Arguments are not a JSON object or break the tool's input schema.
+    InvalidArguments,
+    /// The tool needs a kind of credential the call did not bring.
+    MissingCredential,
+    /// HTTP 401: the token is missing, expired or revoked.
+    Unauthorized,
+    /// HTTP 403: the token lacks a scope or permission.
+    Forbidden,
+    /// HTTP 404: the object does not exist or is not visible.
+    NotFound,
+    /// HTTP 429 that the component would not wait out.
+    RateLimited,
+    /// Any other answer from Discord that is not a success.
+    Upstream,
+    /// No usable answer: connect, TLS, timeout, oversized or malformed body.
+    Transport,
+}
+
+impl ErrorKind {
+    /// The kind an HTTP error status maps to.
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            401 => Self::Unauthorized,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            429 => Self::RateLimited,
+            _ => Self::Upstream,
+        }
+    }
+}
+
+/// A failed call: the kind, one readable sentence, and what Discord said.
+///
+/// The message never holds a token: errors built from Discord's answers go
+/// through [`redact`] with the call's secret before they leave the crate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// One sentence for a person or an agent.
+    pub message: String,
+    /// Discord's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Discord's JSON error code, when it sent one.
+    pub code: Option<u32>,
+    /// Discord's field errors or other details, as JSON text.
+    pub details: Option<String>,
+    /// With [`ErrorKind::RateLimited`]: how long to wait before trying again.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl Error {
+    /// An error with only a kind and a message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            status: None,
+            code: None,
+            details: None,
+            retry_after_ms: None,
+        }
+    }
+
+    /// Arguments that break the tool's schema.
+    pub fn invalid_arguments(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArguments, message)
+    }
+
+    /// No usable answer.
+    pub fn transport(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Transport, message)
+    }
+
+    /// Replaces every occurrence of `secret` in the message and details.
+    pub fn redacted(mut self, secret: Option<&str>) -> Self {
+        self.message = redact(&self.message, secret);
+        self.details = self.details.map(|details| redact(&details, secret));
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// What stands in for a secret in text that leaves the component.
+pub const REDACTED: &str = "[redacted]";
+
+/// `text` with every occurrence of `secret` replaced by [`REDACTED`].
+///
+/// Discord sometimes echoes what it was sent; this is the last gate before
+/// such text reaches an agent or a log.
+pub fn redact(text: &str, secret: Option<&str>) -> String {
+    match secret {
+        Some(secret) if !secret.is_empty() => text.replace(secret, REDACTED),
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        assert_eq!(ErrorKind::from_status(401), ErrorKind::Unauthorized);
+        assert_eq!(ErrorKind::from_status(403), ErrorKind::Forbidden);
+        assert_eq!(ErrorKind::from_status(404), ErrorKind::NotFound);
+        assert_eq!(ErrorKind::from_status(429), ErrorKind::RateLimited);
+        assert_eq!(ErrorKind::from_status(400), ErrorKind::Upstream);
+        assert_eq!(ErrorKind::from_status(502), ErrorKind::Upstream);
+    }
+
+    #[test]
+    fn redaction_removes_every_copy_of_the_secret() {
+        let error = Error::transport("token abc.def in abc.def")
+            .redacted(Some("abc.def"))
+            .to_string();
+        assert_eq!(error, "token [redacted] in [redacted]");
+        assert_eq!(redact("nothing here", Some("")), "nothing here");
+        assert_eq!(redact("nothing here", None), "nothing here");
+    }
+}

@@ -1,0 +1,132 @@
+//! Plain HTTP values: what the core asks to send and what comes back.
+//!
+//! The core builds a [`Request`] and maps a [`Response`]; only a
+//! [`Transport`] moves them, so everything else is testable natively.
+
+use std::fmt;
+
+use crate::credential::Credential;
+use crate::error::Error;
+
+/// The `User-Agent` Discord asks API clients to send.
+pub const USER_AGENT: &str = concat!(
+    "DiscordBot (",
+    env!("CARGO_PKG_REPOSITORY"),
+    ", ",
+    env!("CARGO_PKG_VERSION"),
+    ")"
+);
+
+/// An HTTP method the connector sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        })
+    }
+}
+
+/// A request ready to send: an absolute URL, headers and an optional body.
+///
+/// `Debug` leaves out header values: one of them may be a token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The absolute URL, already percent-encoded.
+    pub url: String,
+    /// Header names and values.
+    pub headers: Vec<(String, String)>,
+    /// The body, for methods that take one.
+    pub body: Option<Vec<u8>>,
+}
+
+impl Request {
+    /// A request with Discord's `User-Agent`, `Accept: application/json` and
+    /// the `Authorization` header `credential` calls for (none for
+    /// [`Credential::None`]).
+    pub fn new(method: Method, url: String, credential: &Credential) -> Self {
+        let mut headers = vec![
+            ("user-agent".to_owned(), USER_AGENT.to_owned()),
+            ("accept".to_owned(), "application/json".to_owned()),
+        ];
+        if let Some(authorization) = credential.authorization() {
+            headers.push(("authorization".to_owned(), authorization));
+        }
+        Self {
+            method,
+            url,
+            headers,
+            body: None,
+        }
+    }
+
+    /// The value of the first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("header_names", &names)
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .finish()
+    }
+}
+
+/// An answer from Discord, whatever its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// Header names (lower case) and values.
+    pub headers: Vec<(String, String)>,
+    /// The whole body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The value of the first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+}
+
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
+/// Sends a [`Request`] and returns Discord's [`Response`].
+///
+/// The component implements it over `wasi:http`; tests implement it with a
+/// script of answers.
+pub trait Transport {
+    /// Sends `request`; an `Err` means no answer came (a transport error).
+    fn send(&mut self, request: &Request) -> Result<Response, Error>;
+}

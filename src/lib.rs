@@ -1,0 +1,48 @@
+//! Discord tools for AI agents, as a WebAssembly component.
+//!
+//! The crate is a sans-IO core and a thin component shell:
+//!
+//! - [`catalogue`] declares the 16 tools, each as an argument struct (whose
+//!   JSON Schema is derived) and a [`tool::Tool`] impl;
+//! - [`arguments`] checks a call's arguments against that schema;
+//! - [`route`] writes Discord's paths, [`http`] holds requests and answers,
+//!   [`response`] maps answers to outputs and typed [`error::Error`]s;
+//! - [`execute`] runs one call over any [`http::Transport`];
+//! - on `wasm32`, `component` exports the WIT contract in `wit/` and
+//!   `wasi_http` is the one module that touches the network.
+//!
+//! ```
+//! use discord_connector::{catalogue::CATALOGUE, config::Config, credential::Credential};
+//! use discord_connector::{execute::execute_tool, error::{Error, ErrorKind}};
+//! use discord_connector::http::{Request, Response, Transport};
+//!
+//! struct Offline;
+//! impl Transport for Offline {
+//!     fn send(&mut self, _: &Request) -> Result<Response, Error> {
+//!         Err(Error::transport("offline"))
+//!     }
+//! }
+//!
+//! assert_eq!(CATALOGUE.len(), 16);
+//! let error = execute_tool("discord_get_my_user", "{}", &Credential::None, Config::from_vars([]), &mut Offline)
+//!     .unwrap_err();
+//! assert_eq!(error.kind, ErrorKind::MissingCredential);
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod arguments;
+pub mod catalogue;
+pub mod config;
+pub mod credential;
+pub mod error;
+pub mod execute;
+pub mod http;
+pub mod response;
+pub mod route;
+pub mod tool;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+#[cfg(target_arch = "wasm32")]
+mod wasi_http;

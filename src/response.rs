@@ -1,0 +1,277 @@
+//! Turning Discord's answers into tool outputs and typed errors.
+
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorKind};
+use crate::http::Response;
+use crate::tool::{Output, OutputKind};
+
+/// The first bytes of every PNG file.
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// Discord's JSON error body: `{"code": 10004, "message": "Unknown Guild"}`,
+/// with field `errors` on 400s and `retry_after` / `global` on 429s.
+#[derive(Debug, Default, Deserialize)]
+pub struct ApiError {
+    /// Discord's JSON error code (0 for a plain 401).
+    pub code: Option<u32>,
+    /// Discord's human-readable message.
+    pub message: Option<String>,
+    /// Per-field errors, as in "Invalid Form Body" (50035).
+    pub errors: Option<serde_json::Value>,
+    /// With 429: seconds to wait.
+    pub retry_after: Option<f64>,
+    /// With 429: whether the global limit was hit.
+    pub global: Option<bool>,
+}
+
+/// The tool output for `response`, or the typed error it stands for.
+///
+/// `secret` is the call's token: whatever Discord echoes, it never comes
+/// back in an error.
+pub fn tool_output(
+    expected: OutputKind,
+    response: Response,
+    secret: Option<&str>,
+) -> Result<Output, Error> {
+    if !(200..300).contains(&response.status) {
+        return Err(error_from(&response).redacted(secret));
+    }
+    let output = match expected {
+        OutputKind::Json => json_output(response),
+        OutputKind::Png => png_output(response),
+    };
+    output.map_err(|error| error.redacted(secret))
+}
+
+fn json_output(response: Response) -> Result<Output, Error> {
+    let status = response.status;
+    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&response.body) {
+        return Err(Error {
+            status: Some(status),
+            ..Error::transport(format!(
+                "Discord answered {status} with a body that is not JSON ({error})"
+            ))
+        });
+    }
+    String::from_utf8(response.body)
+        .map(Output::Json)
+        .map_err(|_| {
+            Error::transport(format!(
+                "Discord answered {status} with JSON that is not UTF-8"
+            ))
+        })
+}
+
+fn png_output(response: Response) -> Result<Output, Error> {
+    let status = response.status;
+    let content_type = response.header("content-type").unwrap_or_default();
+    let is_png_type = content_type
+        .split(';')
+        .next()
+        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("image/png"));
+    if !is_png_type || !response.body.starts_with(PNG_SIGNATURE) {
+        return Err(Error {
+            status: Some(status),
+            ..Error::transport(format!(
+                "Discord answered {status} with {content_type:?} content that is not a PNG image"
+            ))
+        });
+    }
+    Ok(Output::Binary {
+        content_type: "image/png".to_owned(),
+        data: response.body,
+    })
+}
+
+/// The typed error for a non-2xx `response`.
+pub fn error_from(response: &Response) -> Error {
+    let status = response.status;
+    let kind = ErrorKind::from_status(status);
+    let api_error = serde_json::from_slice::<ApiError>(&response.body).ok();
+    let said = match &api_error {
+        Some(ApiError {
+            message: Some(message),
+            code: Some(code),
+            ..
+        }) => {
+            format!(": {message} (code {code})")
+        }
+        Some(ApiError {
+            message: Some(message),
+            ..
+        }) => format!(": {message}"),
+        _ if response.body.is_empty() => " with an empty body".to_owned(),
+        _ => " with a body that is not Discord's JSON error".to_owned(),
+    };
+    let api_error = api_error.unwrap_or_default();
+    let retry_after_ms =
+        (kind == ErrorKind::RateLimited).then(|| retry_after_ms(response, &api_error));
+    let details = if kind == ErrorKind::RateLimited {
+        Some(rate_limit_details(response, &api_error).to_string())
+    } else {
+        api_error.errors.as_ref().map(ToString::to_string)
+    };
+    Error {
+        kind,
+        message: format!("Discord answered {status}{said}"),
+        status: Some(status),
+        code: api_error.code,
+        details,
+        retry_after_ms,
+    }
+}
+
+/// How long a 429 asks to wait: the body's `retry_after` (seconds, with a
+/// fraction), else the `Retry-After` header (whole seconds), else one second.
+fn retry_after_ms(response: &Response, api_error: &ApiError) -> u64 {
+    let seconds = api_error
+        .retry_after
+        .or_else(|| response.header("retry-after")?.trim().parse::<f64>().ok())
+        .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+        .unwrap_or(1.0);
+    (seconds * 1000.0).ceil() as u64
+}
+
+/// Which limit a 429 hit, from Discord's headers, for an agent to plan with.
+fn rate_limit_details(response: &Response, api_error: &ApiError) -> serde_json::Value {
+    let global =
+        api_error.global.unwrap_or(false) || response.header("x-ratelimit-global").is_some();
+    let scope = response
+        .header("x-ratelimit-scope")
+        .map(str::to_owned)
+        .unwrap_or_else(|| if global { "global" } else { "user" }.to_owned());
+    serde_json::json!({
+        "scope": scope,
+        "global": global,
+        "bucket": response.header("x-ratelimit-bucket"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Response {
+        Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn json_success_comes_back_as_sent() {
+        let output = tool_output(
+            OutputKind::Json,
+            answer(200, &[], br#"{"url":"wss://x"}"#),
+            None,
+        );
+        assert_eq!(output.unwrap(), Output::Json(r#"{"url":"wss://x"}"#.into()));
+    }
+
+    #[test]
+    fn html_with_200_is_a_transport_error() {
+        let error = tool_output(OutputKind::Json, answer(200, &[], b"<html>"), None).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Transport);
+        assert_eq!(error.status, Some(200));
+    }
+
+    #[test]
+    fn png_needs_the_type_and_the_signature() {
+        let png = [PNG_SIGNATURE, b"rest"].concat();
+        let ok = tool_output(
+            OutputKind::Png,
+            answer(200, &[("content-type", "image/png")], &png),
+            None,
+        );
+        assert_eq!(
+            ok.unwrap(),
+            Output::Binary {
+                content_type: "image/png".into(),
+                data: png.clone()
+            }
+        );
+        let wrong_type = tool_output(
+            OutputKind::Png,
+            answer(200, &[("content-type", "text/html")], &png),
+            None,
+        );
+        assert_eq!(wrong_type.unwrap_err().kind, ErrorKind::Transport);
+        let wrong_bytes = tool_output(
+            OutputKind::Png,
+            answer(200, &[("content-type", "image/png")], b"GIF89a"),
+            None,
+        );
+        assert_eq!(wrong_bytes.unwrap_err().kind, ErrorKind::Transport);
+    }
+
+    #[test]
+    fn discord_errors_keep_code_message_and_fields() {
+        let body = br#"{"code":50035,"message":"Invalid Form Body","errors":{"limit":{"_errors":[{"code":"NUMBER_TYPE_MAX","message":"too big"}]}}}"#;
+        let error = tool_output(OutputKind::Json, answer(400, &[], body), None).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Upstream);
+        assert_eq!(error.code, Some(50035));
+        assert_eq!(error.status, Some(400));
+        assert_eq!(
+            error.message,
+            "Discord answered 400: Invalid Form Body (code 50035)"
+        );
+        assert!(error.details.unwrap().contains("NUMBER_TYPE_MAX"));
+
+        let error = error_from(&answer(
+            401,
+            &[],
+            br#"{"message":"401: Unauthorized","code":0}"#,
+        ));
+        assert_eq!((error.kind, error.code), (ErrorKind::Unauthorized, Some(0)));
+        let error = error_from(&answer(
+            404,
+            &[],
+            br#"{"message":"Unknown Guild","code":10004}"#,
+        ));
+        assert_eq!((error.kind, error.code), (ErrorKind::NotFound, Some(10004)));
+        let error = error_from(&answer(502, &[], b"<html>bad gateway</html>"));
+        assert_eq!((error.kind, error.code), (ErrorKind::Upstream, None));
+    }
+
+    #[test]
+    fn rate_limits_say_how_long_and_which_limit() {
+        let headers = [
+            ("x-ratelimit-scope", "shared"),
+            ("x-ratelimit-bucket", "abc"),
+        ];
+        let error = error_from(&answer(
+            429,
+            &headers,
+            br#"{"message":"You are being rate limited.","retry_after":0.25,"global":false}"#,
+        ));
+        assert_eq!(error.kind, ErrorKind::RateLimited);
+        assert_eq!(error.retry_after_ms, Some(250));
+        let details: serde_json::Value = serde_json::from_str(&error.details.unwrap()).unwrap();
+        assert_eq!(details["scope"], "shared");
+        assert_eq!(details["bucket"], "abc");
+
+        let error = error_from(&answer(429, &[("retry-after", "3")], b""));
+        assert_eq!(error.retry_after_ms, Some(3000));
+    }
+
+    #[test]
+    fn echoed_tokens_are_redacted() {
+        let body = br#"{"message":"bad token Bot very.secret.token","code":0}"#;
+        let error = tool_output(
+            OutputKind::Json,
+            answer(401, &[], body),
+            Some("very.secret.token"),
+        )
+        .unwrap_err();
+        assert!(
+            !error.message.contains("very.secret.token"),
+            "{}",
+            error.message
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! What a tool is: the [`Tool`] trait each argument struct implements, and
+//! the type-erased [`ToolSpec`] the catalogue lists.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde::de::DeserializeOwned;
+
+use crate::arguments;
+use crate::credential::CredentialKind;
+use crate::error::Error;
+use crate::route::Route;
+
+/// Credential kinds for tools anyone may call.
+pub const ANYONE: &[CredentialKind] = &[
+    CredentialKind::None,
+    CredentialKind::Bearer,
+    CredentialKind::Bot,
+];
+/// Credential kinds for tools that act as a user or a bot.
+pub const USER_OR_BOT: &[CredentialKind] = &[CredentialKind::Bearer, CredentialKind::Bot];
+/// Credential kinds for tools that only a user's OAuth token can call.
+pub const USER_ONLY: &[CredentialKind] = &[CredentialKind::Bearer];
+
+/// What a successful answer carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    /// A JSON document.
+    Json,
+    /// A PNG image.
+    Png,
+}
+
+/// A tool's successful result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A JSON document, as Discord sent it.
+    Json(String),
+    /// Binary content, such as a PNG image.
+    Binary {
+        /// Its media type, such as `image/png`.
+        content_type: String,
+        /// The exact bytes.
+        data: Vec<u8>,
+    },
+}
+
+/// Where a call goes: a path under the API base and its query pairs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    path: String,
+    query: Vec<(&'static str, String)>,
+}
+
+impl Endpoint {
+    /// The endpoint of `route`, with no query yet.
+    pub fn new(route: Route<'_>) -> Self {
+        Self {
+            path: route.to_string(),
+            query: Vec::new(),
+        }
+    }
+
+    /// Adds `name=value` when `value` is present.
+    pub fn query(mut self, name: &'static str, value: Option<impl fmt::Display>) -> Self {
+        if let Some(value) = value {
+            self.query.push((name, value.to_string()));
+        }
+        self
+    }
+
+    /// The path with its percent-encoded query string, if any.
+    pub fn path_and_query(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&self.query)
+            .finish();
+        format!("{}?{query}", self.path)
+    }
+}
+
+/// A tool's argument struct, with everything else the tool declares.
+///
+/// Implementing it (and listing the type in [`crate::catalogue`]) is all a
+/// new tool takes: the schema comes from the struct, the checking from its
+/// `Deserialize`.
+pub trait Tool: DeserializeOwned + JsonSchema {
+    /// The tool's name, such as `discord_get_my_user`.
+    const NAME: &'static str;
+    /// One or two sentences an agent can plan with.
+    const DESCRIPTION: &'static str;
+    /// OAuth 2.0 scopes the tool needs with a bearer credential.
+    const SCOPES: &'static [&'static str] = &[];
+    /// The credential kinds the tool runs with.
+    const ACCEPTS: &'static [CredentialKind];
+    /// What a successful answer carries.
+    const OUTPUT: OutputKind = OutputKind::Json;
+
+    /// Where the call goes, from checked arguments.
+    fn endpoint(&self) -> Endpoint;
+}
+
+/// A tool as the catalogue holds it: its declaration without its type.
+#[derive(Clone, Copy)]
+pub struct ToolSpec {
+    /// The tool's name.
+    pub name: &'static str,
+    /// What it does, for an agent.
+    pub description: &'static str,
+    /// OAuth 2.0 scopes it needs with a bearer credential.
+    pub scopes: &'static [&'static str],
+    /// The credential kinds it runs with.
+    pub accepts: &'static [CredentialKind],
+    /// What a successful answer carries.
+    pub output: OutputKind,
+    schema: fn() -> serde_json::Value,
+    plan: fn(&str) -> Result<Endpoint, Error>,
+}
+
+impl ToolSpec {
+    /// The spec of tool `T`.
+    pub const fn of<T: Tool>() -> Self {
+        Self {
+            name: T::NAME,
+            description: T::DESCRIPTION,
+            scopes: T::SCOPES,
+            accepts: T::ACCEPTS,
+            output: T::OUTPUT,
+            schema: input_schema::<T>,
+            plan: plan::<T>,
+        }
+    }
+
+    /// The JSON Schema of the tool's arguments object.
+    pub fn input_schema(&self) -> serde_json::Value {
+        (self.schema)()
+    }
+
+    /// Checks `arguments` against the schema and returns where the call goes.
+    pub fn plan(&self, arguments: &str) -> Result<Endpoint, Error> {
+        (self.plan)(arguments).map_err(|error| Error {
+            message: format!("invalid arguments for {}: {}", self.name, error.message),
+            ..error
+        })
+    }
+}
+
+impl fmt::Debug for ToolSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToolSpec")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The schema of `T`, self-contained (no `$ref`s) so that any agent
+/// framework can read it, with optional fields simply left out of `required`.
+fn input_schema<T: JsonSchema>() -> serde_json::Value {
+    let generator = SchemaSettings::draft2020_12()
+        .with(|settings| {
+            settings.inline_subschemas = true;
+            settings.meta_schema = None;
+        })
+        .into_generator();
+    let mut schema = generator.into_root_schema_for::<T>().to_value();
+    if let Some(object) = schema.as_object_mut() {
+        // The tool's own description says what the struct doc would.
+        object.remove("title");
+        object.remove("description");
+        object
+            .entry("properties")
+            .or_insert_with(|| serde_json::json!({}));
+    }
+    schema
+}
+
+fn plan<T: Tool>(arguments: &str) -> Result<Endpoint, Error> {
+    arguments::parse::<T>(arguments).map(|arguments| arguments.endpoint())
+}

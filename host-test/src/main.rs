@@ -119,7 +119,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&tools)?);
             } else {
-                println!("{:<52} {:<18} {}", "TOOL", "ACCEPTS", "SCOPES");
+                println!("{:<52} {:<18} SCOPES", "TOOL", "ACCEPTS");
                 for tool in tools {
                     let accepts: Vec<String> = tool
                         .accepts

@@ -339,12 +339,9 @@ fn serve(
             if with_counts == Some(true) {
                 merge(&mut invite, fixtures.get("guild_counts", &guild_id));
             }
-            if let Some(event) =
-                event.and_then(|id| fixtures.get("scheduled_events", &id.to_string()))
-            {
-                if event["guild_id"] == guild_id.as_str() {
-                    invite["guild_scheduled_event"] = event.clone();
-                }
+            let event = event.and_then(|id| fixtures.get("scheduled_events", &id.to_string()));
+            if let Some(event) = event.filter(|event| event["guild_id"] == guild_id.as_str()) {
+                invite["guild_scheduled_event"] = event.clone();
             }
             Ok(Reply::ok(&invite))
         }
@@ -396,11 +393,10 @@ fn serve(
                 .get("private_users", &grant.user_id)
                 .cloned()
                 .ok_or_else(Reply::unauthorized)?;
-            if grant.kind == Bearer::User && !grant.has_scope("email") {
-                if let Some(fields) = user.as_object_mut() {
-                    fields.remove("email");
-                    fields.remove("verified");
-                }
+            let hide_email = grant.kind == Bearer::User && !grant.has_scope("email");
+            if let Some(fields) = user.as_object_mut().filter(|_| hide_email) {
+                fields.remove("email");
+                fields.remove("verified");
             }
             Ok(Reply::ok(&user))
         }

@@ -1,0 +1,164 @@
+//! `list-tools`: the 16 names, their credentials, scopes and schemas.
+
+use discord_host::connector::CredentialKind;
+use serde_json::{Value, json};
+
+use crate::common::compiled;
+
+const ANYONE: &[CredentialKind] = &[
+    CredentialKind::None,
+    CredentialKind::Bearer,
+    CredentialKind::Bot,
+];
+const USER_OR_BOT: &[CredentialKind] = &[CredentialKind::Bearer, CredentialKind::Bot];
+const USER_ONLY: &[CredentialKind] = &[CredentialKind::Bearer];
+
+/// The table: name, accepted credentials, scopes.
+pub const TABLE: [(&str, &[CredentialKind], &[&str]); 16] = [
+    (
+        "discord_get_current_user_application_entitlements",
+        USER_ONLY,
+        &["applications.entitlements"],
+    ),
+    ("discord_get_gateway", ANYONE, &[]),
+    ("discord_get_guild_template", ANYONE, &[]),
+    ("discord_get_guild_widget", ANYONE, &[]),
+    ("discord_get_guild_widget_png", ANYONE, &[]),
+    ("discord_get_invite_deprecated", ANYONE, &[]),
+    (
+        "discord_get_my_guild_member",
+        USER_ONLY,
+        &["guilds.members.read"],
+    ),
+    ("discord_get_my_oauth2_authorization", USER_ONLY, &[]),
+    ("discord_get_my_user", USER_OR_BOT, &["identify"]),
+    (
+        "discord_get_openid_connect_userinfo",
+        USER_ONLY,
+        &["openid"],
+    ),
+    ("discord_get_public_keys", ANYONE, &[]),
+    ("discord_get_user", USER_OR_BOT, &["identify"]),
+    ("discord_list_my_guilds", USER_OR_BOT, &["guilds"]),
+    ("discord_list_sticker_packs", ANYONE, &[]),
+    ("discord_resolve_invite", ANYONE, &[]),
+    (
+        "discord_retrieve_user_connections",
+        USER_ONLY,
+        &["connections"],
+    ),
+];
+
+async fn schemas() -> Vec<(String, Value)> {
+    let tools = compiled().list_tools().await.expect("no trap");
+    tools
+        .into_iter()
+        .map(|tool| {
+            (
+                tool.name,
+                serde_json::from_str(&tool.input_schema).expect("schemas are JSON"),
+            )
+        })
+        .collect()
+}
+
+fn schema_of<'a>(schemas: &'a [(String, Value)], name: &str) -> &'a Value {
+    &schemas
+        .iter()
+        .find(|(tool, _)| tool == name)
+        .expect("listed")
+        .1
+}
+
+#[tokio::test]
+async fn lists_exactly_the_sixteen_tools_with_their_credentials_and_scopes() {
+    let tools = compiled().list_tools().await.expect("no trap");
+    assert_eq!(tools.len(), 16);
+    for ((name, accepts, scopes), tool) in TABLE.iter().zip(&tools) {
+        assert_eq!(tool.name, *name);
+        assert_eq!(tool.accepts, *accepts, "{name}");
+        assert_eq!(tool.scopes, *scopes, "{name}");
+        assert!(
+            tool.description.len() > 40 && tool.description.ends_with('.'),
+            "{name}: {}",
+            tool.description
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_schema_is_a_closed_object() {
+    for (name, schema) in schemas().await {
+        assert_eq!(schema["type"], "object", "{name}");
+        assert_eq!(schema["additionalProperties"], false, "{name}");
+        assert!(schema["properties"].is_object(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn schemas_carry_types_bounds_enums_and_patterns() {
+    let schemas = schemas().await;
+    let snowflake = json!("^[0-9]{1,20}$");
+
+    let entitlements = schema_of(
+        &schemas,
+        "discord_get_current_user_application_entitlements",
+    );
+    assert_eq!(entitlements["required"], json!(["application_id"]));
+    assert_eq!(
+        entitlements["properties"]["application_id"]["pattern"],
+        snowflake
+    );
+    assert_eq!(entitlements["properties"]["limit"]["minimum"], 1);
+    assert_eq!(entitlements["properties"]["limit"]["maximum"], 100);
+    assert_eq!(entitlements["properties"]["sku_ids"]["maxItems"], 100);
+    assert_eq!(
+        entitlements["properties"]["sku_ids"]["items"]["pattern"],
+        snowflake
+    );
+    for flag in ["exclude_consumed", "exclude_deleted", "exclude_ended"] {
+        assert_eq!(
+            entitlements["properties"][flag]["type"],
+            json!(["boolean", "null"]),
+            "{flag}"
+        );
+    }
+
+    let guilds = schema_of(&schemas, "discord_list_my_guilds");
+    assert_eq!(guilds["properties"]["limit"]["maximum"], 200);
+    assert_eq!(guilds["properties"]["after"]["pattern"], snowflake);
+    assert_eq!(guilds["properties"]["before"]["pattern"], snowflake);
+
+    let png = schema_of(&schemas, "discord_get_guild_widget_png");
+    assert_eq!(
+        png["properties"]["style"]["enum"],
+        json!(["shield", "banner1", "banner2", "banner3", "banner4", null])
+    );
+
+    let user = schema_of(&schemas, "discord_get_user");
+    assert_eq!(
+        user["properties"]["user_id"]["pattern"],
+        "^(@me|[0-9]{1,20})$"
+    );
+
+    let resolve = schema_of(&schemas, "discord_resolve_invite");
+    assert_eq!(resolve["required"], json!(["invite_code"]));
+    assert_eq!(
+        resolve["properties"]["guild_scheduled_event_id"]["pattern"],
+        snowflake
+    );
+    assert!(
+        resolve["properties"]["invite_code"]["pattern"]
+            .as_str()
+            .unwrap()
+            .contains("discord\\.gg/")
+    );
+
+    for name in [
+        "discord_get_gateway",
+        "discord_get_my_user",
+        "discord_list_sticker_packs",
+    ] {
+        assert_eq!(schema_of(&schemas, name)["properties"], json!({}), "{name}");
+    }
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the built `.wasm` in wasmtime, over wasi:http, against
+//! the Discord sandbox. One test binary, so the component compiles once.
+
+mod arguments;
+mod catalogue;
+mod common;
+mod credentials;
+mod errors;
+mod tools;

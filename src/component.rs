@@ -4,6 +4,7 @@
 use crate::catalogue::CATALOGUE;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind};
+use crate::oauth::Grant;
 use crate::tool::Output;
 use crate::wasi_http::WasiHttp;
 use crate::{credential, execute};
@@ -112,7 +113,7 @@ impl tools::Guest for Component {
     }
 }
 
-/// What `oauth` and `proxy` answer until they are built.
+/// What `proxy` answers until it is built.
 fn not_yet(function: &str) -> wit::Error {
     Error::new(
         ErrorKind::Upstream,
@@ -121,26 +122,78 @@ fn not_yet(function: &str) -> wit::Error {
     .into()
 }
 
+impl From<oauth::Client> for crate::oauth::Client {
+    fn from(client: oauth::Client) -> Self {
+        Self {
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+        }
+    }
+}
+
+impl From<crate::oauth::Token> for oauth::Token {
+    fn from(token: crate::oauth::Token) -> Self {
+        Self {
+            access_token: token.access_token,
+            token_type: token.token_type,
+            expires_in_seconds: token.expires_in_seconds,
+            refresh_token: token.refresh_token,
+            scopes: token.scopes,
+        }
+    }
+}
+
 impl oauth::Guest for Component {
-    fn authorization_link(_: oauth::LinkRequest) -> Result<oauth::Link, wit::Error> {
-        Err(not_yet("oauth.authorization-link"))
+    fn authorization_link(request: oauth::LinkRequest) -> Result<oauth::Link, wit::Error> {
+        let config = config()?;
+        let mut entropy = [0u8; crate::oauth::LINK_ENTROPY_BYTES];
+        getrandom::fill(&mut entropy)
+            .map_err(|error| Error::transport(format!("wasi:random failed: {error}")))?;
+        let request = crate::oauth::LinkRequest {
+            client_id: request.client_id,
+            redirect_uri: request.redirect_uri,
+            scopes: request.scopes,
+            state: request.state,
+            prompt: request.prompt,
+            extra: request.extra,
+        };
+        let link = crate::oauth::authorization_link(&request, &config.authorize_url, &entropy)?;
+        Ok(oauth::Link {
+            url: link.url,
+            state: link.state,
+            code_verifier: link.code_verifier,
+        })
     }
 
     fn exchange_code(
-        _: oauth::Client,
-        _: String,
-        _: String,
-        _: String,
+        client: oauth::Client,
+        code: String,
+        redirect_uri: String,
+        code_verifier: String,
     ) -> Result<oauth::Token, wit::Error> {
-        Err(not_yet("oauth.exchange-code"))
+        let grant = Grant::AuthorizationCode {
+            code: &code,
+            redirect_uri: &redirect_uri,
+            code_verifier: &code_verifier,
+        };
+        Ok(execute::fetch_token(&client.into(), &grant, config(), &mut WasiHttp)?.into())
     }
 
-    fn refresh_token(_: oauth::Client, _: String) -> Result<oauth::Token, wit::Error> {
-        Err(not_yet("oauth.refresh-token"))
+    fn refresh_token(
+        client: oauth::Client,
+        refresh_token: String,
+    ) -> Result<oauth::Token, wit::Error> {
+        let grant = Grant::RefreshToken(&refresh_token);
+        Ok(execute::fetch_token(&client.into(), &grant, config(), &mut WasiHttp)?.into())
     }
 
-    fn revoke_token(_: oauth::Client, _: String) -> Result<(), wit::Error> {
-        Err(not_yet("oauth.revoke-token"))
+    fn revoke_token(client: oauth::Client, token: String) -> Result<(), wit::Error> {
+        Ok(execute::revoke_token(
+            &client.into(),
+            &token,
+            config(),
+            &mut WasiHttp,
+        )?)
     }
 }
 

@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use http::Uri;
 
 use crate::error::Error;
+use crate::oauth::DEFAULT_AUTHORIZE_URL;
 
 /// Discord's API v10 base.
 pub const DEFAULT_API_BASE: &str = "https://discord.com/api/v10";
@@ -14,24 +15,32 @@ pub const DEFAULT_API_BASE: &str = "https://discord.com/api/v10";
 pub struct Config {
     /// The API base URL, without a trailing slash.
     pub api_base: String,
+    /// Discord's authorization page for OAuth links.
+    pub authorize_url: String,
 }
 
 impl Config {
     /// Reads the settings from `vars` (name, value pairs).
     ///
-    /// `DISCORD_API_BASE` overrides [`DEFAULT_API_BASE`]; it must be `https`,
-    /// or plain `http` to a loopback host (for local sandboxes).
+    /// `DISCORD_API_BASE` overrides [`DEFAULT_API_BASE`] and
+    /// `DISCORD_AUTHORIZE_URL` overrides [`DEFAULT_AUTHORIZE_URL`]; each must
+    /// be `https`, or plain `http` to a loopback host (for local sandboxes).
     pub fn from_vars<'a>(
         vars: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, Error> {
         let mut api_base = DEFAULT_API_BASE;
+        let mut authorize_url = DEFAULT_AUTHORIZE_URL;
         for (name, value) in vars {
-            if name == "DISCORD_API_BASE" && !value.is_empty() {
-                api_base = value;
+            match name {
+                "DISCORD_API_BASE" if !value.is_empty() => api_base = value,
+                "DISCORD_AUTHORIZE_URL" if !value.is_empty() => authorize_url = value,
+                _ => {}
             }
         }
-        let api_base = checked_base_url("DISCORD_API_BASE", api_base)?;
-        Ok(Self { api_base })
+        Ok(Self {
+            api_base: checked_base_url("DISCORD_API_BASE", api_base)?,
+            authorize_url: checked_base_url("DISCORD_AUTHORIZE_URL", authorize_url)?,
+        })
     }
 
     /// The absolute URL of `path_and_query` under the API base.
@@ -117,6 +126,27 @@ mod tests {
         );
         assert_eq!(base("http://localhost:1/").unwrap(), "http://localhost:1");
         assert_eq!(base("http://[::1]:9/api").unwrap(), "http://[::1]:9/api");
+    }
+
+    #[test]
+    fn the_authorize_url_follows_the_same_rule() {
+        let config = Config::from_vars([(
+            "DISCORD_AUTHORIZE_URL",
+            "http://127.0.0.1:5/oauth2/authorize",
+        )])
+        .unwrap();
+        assert_eq!(config.authorize_url, "http://127.0.0.1:5/oauth2/authorize");
+        assert_eq!(
+            Config::from_vars([]).unwrap().authorize_url,
+            DEFAULT_AUTHORIZE_URL
+        );
+        assert!(
+            Config::from_vars([(
+                "DISCORD_AUTHORIZE_URL",
+                "http://discord.com/oauth2/authorize"
+            )])
+            .is_err()
+        );
     }
 
     #[test]

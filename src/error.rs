@@ -82,10 +82,10 @@ impl Error {
         Self::new(ErrorKind::Transport, message)
     }
 
-    /// Replaces every occurrence of `secret` in the message and details.
-    pub fn redacted(mut self, secret: Option<&str>) -> Self {
-        self.message = redact(&self.message, secret);
-        self.details = self.details.map(|details| redact(&details, secret));
+    /// Replaces every occurrence of each of `secrets` in the message and details.
+    pub fn redacted(mut self, secrets: &[&str]) -> Self {
+        self.message = redact(&self.message, secrets);
+        self.details = self.details.map(|details| redact(&details, secrets));
         self
     }
 }
@@ -101,15 +101,17 @@ impl std::error::Error for Error {}
 /// What stands in for a secret in text that leaves the component.
 pub const REDACTED: &str = "[redacted]";
 
-/// `text` with every occurrence of `secret` replaced by [`REDACTED`].
+/// `text` with every occurrence of each of `secrets` replaced by [`REDACTED`].
 ///
 /// Discord sometimes echoes what it was sent; this is the last gate before
 /// such text reaches an agent or a log.
-pub fn redact(text: &str, secret: Option<&str>) -> String {
-    match secret {
-        Some(secret) if !secret.is_empty() => text.replace(secret, REDACTED),
-        _ => text.to_owned(),
-    }
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|secret| !secret.is_empty())
+        .fold(text.to_owned(), |text, secret| {
+            text.replace(secret, REDACTED)
+        })
 }
 
 #[cfg(test)]
@@ -129,10 +131,10 @@ mod tests {
     #[test]
     fn redaction_removes_every_copy_of_the_secret() {
         let error = Error::transport("token abc.def in abc.def")
-            .redacted(Some("abc.def"))
+            .redacted(&["abc.def", "in"])
             .to_string();
-        assert_eq!(error, "token [redacted] in [redacted]");
-        assert_eq!(redact("nothing here", Some("")), "nothing here");
-        assert_eq!(redact("nothing here", None), "nothing here");
+        assert_eq!(error, "token [redacted] [redacted] [redacted]");
+        assert_eq!(redact("nothing here", &[""]), "nothing here");
+        assert_eq!(redact("nothing here", &[]), "nothing here");
     }
 }

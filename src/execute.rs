@@ -1,10 +1,12 @@
-//! One tool call from start to finish: find, check, build, send, map.
+//! One call from start to finish: check, build, send, map. Tool calls and
+//! token endpoint calls both run here, over any [`Transport`].
 
 use crate::catalogue;
 use crate::config::Config;
 use crate::credential::Credential;
 use crate::error::{Error, ErrorKind};
 use crate::http::{Method, Request, Transport};
+use crate::oauth::{self, Client, Grant, Token};
 use crate::response;
 use crate::tool::Output;
 
@@ -44,10 +46,65 @@ pub fn execute_tool(
         credential,
     );
     let secret = credential.secret();
+    let secrets = secret.as_slice();
     let answer = transport
         .send(&request)
-        .map_err(|error| error.redacted(secret))?;
-    response::tool_output(tool.output, answer, secret)
+        .map_err(|error| error.redacted(secrets))?;
+    response::tool_output(tool.output, answer, secrets)
+}
+
+/// The secrets a token endpoint call carries, none of which may reach an error.
+fn secrets_of<'a>(
+    client: &'a Client,
+    grant: Option<&Grant<'a>>,
+    token: Option<&'a str>,
+) -> Vec<&'a str> {
+    let mut secrets: Vec<&str> = client
+        .client_secret
+        .as_deref()
+        .into_iter()
+        .chain(token)
+        .collect();
+    match grant {
+        Some(Grant::AuthorizationCode {
+            code,
+            code_verifier,
+            ..
+        }) => secrets.extend([*code, *code_verifier]),
+        Some(Grant::RefreshToken(refresh_token)) => secrets.push(refresh_token),
+        None => {}
+    }
+    secrets
+}
+
+/// Trades `grant` (a code or a refresh token) for a token.
+pub fn fetch_token(
+    client: &Client,
+    grant: &Grant<'_>,
+    config: Result<Config, Error>,
+    transport: &mut impl Transport,
+) -> Result<Token, Error> {
+    let request = oauth::token_request(&config?, client, grant)?;
+    let secrets = secrets_of(client, Some(grant), None);
+    let answer = transport
+        .send(&request)
+        .map_err(|error| error.redacted(&secrets))?;
+    oauth::token_from(&answer, &secrets)
+}
+
+/// Revokes `token`, and with it the user's grant to the application.
+pub fn revoke_token(
+    client: &Client,
+    token: &str,
+    config: Result<Config, Error>,
+    transport: &mut impl Transport,
+) -> Result<(), Error> {
+    let request = oauth::revoke_request(&config?, client, token)?;
+    let secrets = secrets_of(client, None, Some(token));
+    let answer = transport
+        .send(&request)
+        .map_err(|error| error.redacted(&secrets))?;
+    oauth::revoked_from(&answer, &secrets)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! - [`route`] writes Discord's paths, [`http`] holds requests and answers,
 //!   [`response`] maps answers to outputs and typed [`error::Error`]s;
 //! - [`execute`] runs one call over any [`http::Transport`];
+//! - [`oauth`] builds PKCE authorization links and token endpoint requests;
 //! - on `wasm32`, `component` exports the WIT contract in `wit/` and
 //!   `wasi_http` is the one module that touches the network.
 //!
@@ -38,6 +39,7 @@ pub mod credential;
 pub mod error;
 pub mod execute;
 pub mod http;
+pub mod oauth;
 pub mod response;
 pub mod route;
 pub mod tool;

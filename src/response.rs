@@ -27,21 +27,21 @@ pub struct ApiError {
 
 /// The tool output for `response`, or the typed error it stands for.
 ///
-/// `secret` is the call's token: whatever Discord echoes, it never comes
-/// back in an error.
+/// `secrets` hold the call's token: whatever Discord echoes, it never
+/// comes back in an error.
 pub fn tool_output(
     expected: OutputKind,
     response: Response,
-    secret: Option<&str>,
+    secrets: &[&str],
 ) -> Result<Output, Error> {
     if !(200..300).contains(&response.status) {
-        return Err(error_from(&response).redacted(secret));
+        return Err(error_from(&response).redacted(secrets));
     }
     let output = match expected {
         OutputKind::Json => json_output(response),
         OutputKind::Png => png_output(response),
     };
-    output.map_err(|error| error.redacted(secret))
+    output.map_err(|error| error.redacted(secrets))
 }
 
 fn json_output(response: Response) -> Result<Output, Error> {
@@ -168,14 +168,14 @@ mod tests {
         let output = tool_output(
             OutputKind::Json,
             answer(200, &[], br#"{"url":"wss://x"}"#),
-            None,
+            &[],
         );
         assert_eq!(output.unwrap(), Output::Json(r#"{"url":"wss://x"}"#.into()));
     }
 
     #[test]
     fn html_with_200_is_a_transport_error() {
-        let error = tool_output(OutputKind::Json, answer(200, &[], b"<html>"), None).unwrap_err();
+        let error = tool_output(OutputKind::Json, answer(200, &[], b"<html>"), &[]).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Transport);
         assert_eq!(error.status, Some(200));
     }
@@ -186,7 +186,7 @@ mod tests {
         let ok = tool_output(
             OutputKind::Png,
             answer(200, &[("content-type", "image/png")], &png),
-            None,
+            &[],
         );
         assert_eq!(
             ok.unwrap(),
@@ -198,13 +198,13 @@ mod tests {
         let wrong_type = tool_output(
             OutputKind::Png,
             answer(200, &[("content-type", "text/html")], &png),
-            None,
+            &[],
         );
         assert_eq!(wrong_type.unwrap_err().kind, ErrorKind::Transport);
         let wrong_bytes = tool_output(
             OutputKind::Png,
             answer(200, &[("content-type", "image/png")], b"GIF89a"),
-            None,
+            &[],
         );
         assert_eq!(wrong_bytes.unwrap_err().kind, ErrorKind::Transport);
     }
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn discord_errors_keep_code_message_and_fields() {
         let body = br#"{"code":50035,"message":"Invalid Form Body","errors":{"limit":{"_errors":[{"code":"NUMBER_TYPE_MAX","message":"too big"}]}}}"#;
-        let error = tool_output(OutputKind::Json, answer(400, &[], body), None).unwrap_err();
+        let error = tool_output(OutputKind::Json, answer(400, &[], body), &[]).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Upstream);
         assert_eq!(error.code, Some(50035));
         assert_eq!(error.status, Some(400));
@@ -265,7 +265,7 @@ mod tests {
         let error = tool_output(
             OutputKind::Json,
             answer(401, &[], body),
-            Some("very.secret.token"),
+            &["very.secret.token"],
         )
         .unwrap_err();
         assert!(

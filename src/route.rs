@@ -55,6 +55,10 @@ pub enum Route<'a> {
     CurrentAuthorization,
     /// `GET /oauth2/keys`
     OAuth2Keys,
+    /// `POST /oauth2/token`
+    OAuth2Token,
+    /// `POST /oauth2/token/revoke`
+    OAuth2TokenRevoke,
     /// `GET /oauth2/userinfo`
     OpenIdUserInfo,
     /// `GET /sticker-packs`
@@ -109,6 +113,8 @@ impl fmt::Display for Route<'_> {
             Self::Invite { code } => write!(f, "/invites/{}", Segment(code)),
             Self::CurrentAuthorization => f.write_str("/oauth2/@me"),
             Self::OAuth2Keys => f.write_str("/oauth2/keys"),
+            Self::OAuth2Token => f.write_str("/oauth2/token"),
+            Self::OAuth2TokenRevoke => f.write_str("/oauth2/token/revoke"),
             Self::OpenIdUserInfo => f.write_str("/oauth2/userinfo"),
             Self::StickerPacks => f.write_str("/sticker-packs"),
             Self::CurrentUser => f.write_str("/users/@me"),
@@ -173,6 +179,8 @@ mod tests {
             (Route::Invite { code: "abc" }, "/invites/abc"),
             (Route::CurrentAuthorization, "/oauth2/@me"),
             (Route::OAuth2Keys, "/oauth2/keys"),
+            (Route::OAuth2Token, "/oauth2/token"),
+            (Route::OAuth2TokenRevoke, "/oauth2/token/revoke"),
             (Route::OpenIdUserInfo, "/oauth2/userinfo"),
             (Route::StickerPacks, "/sticker-packs"),
             (Route::CurrentUser, "/users/@me"),

@@ -173,6 +173,47 @@ impl Connector {
             .await
     }
 
+    /// Trades an authorization `code` for a token.
+    pub async fn exchange_code(
+        &self,
+        client: &Client,
+        code: &str,
+        redirect_uri: &str,
+        code_verifier: &str,
+    ) -> wasmtime::Result<Result<Token, Error>> {
+        let (mut store, instance) = self.instance().await?;
+        instance
+            .agent_tools_connector_oauth()
+            .call_exchange_code(&mut store, client, code, redirect_uri, code_verifier)
+            .await
+    }
+
+    /// Trades a (single-use) refresh token for a new token pair.
+    pub async fn refresh_token(
+        &self,
+        client: &Client,
+        refresh_token: &str,
+    ) -> wasmtime::Result<Result<Token, Error>> {
+        let (mut store, instance) = self.instance().await?;
+        instance
+            .agent_tools_connector_oauth()
+            .call_refresh_token(&mut store, client, refresh_token)
+            .await
+    }
+
+    /// Revokes a token, and with it the user's grant.
+    pub async fn revoke_token(
+        &self,
+        client: &Client,
+        token: &str,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let (mut store, instance) = self.instance().await?;
+        instance
+            .agent_tools_connector_oauth()
+            .call_revoke_token(&mut store, client, token)
+            .await
+    }
+
     /// An OAuth 2.0 authorization link with PKCE.
     pub async fn authorization_link(
         &self,

@@ -163,3 +163,171 @@ pub fn summary(output: &Output) -> String {
         },
     }
 }
+
+/// Opens `url` as a browser would, following redirects (up to five), and
+/// returns the last answer's status. Against the sandbox this approves an
+/// authorization link and delivers the redirect to the callback listener.
+pub async fn follow_as_browser(url: &str) -> anyhow::Result<u16> {
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut url = url.to_owned();
+    for _ in 0..5 {
+        let answer = client.get(url.parse()?).await?;
+        let status = answer.status();
+        let location = answer
+            .headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        answer.into_body().collect().await?;
+        match location {
+            Some(next) if status.is_redirection() => url = next,
+            _ => return Ok(status.as_u16()),
+        }
+    }
+    anyhow::bail!("too many redirects")
+}
+
+/// One step of the OAuth demo and what came of it.
+pub struct OAuthStep {
+    /// What the step does.
+    pub step: &'static str,
+    /// A one-line result, or the error.
+    pub result: Result<String, String>,
+}
+
+/// The whole OAuth flow against `sandbox`: link, approve, exchange, call,
+/// expiry, refresh, revoke, and the 401 after it.
+pub async fn run_oauth(connector: &Connector, sandbox: &crate::sandbox::Sandbox) -> Vec<OAuthStep> {
+    let mut steps = Vec::new();
+    if let Err(error) = oauth_flow(connector, sandbox, &mut steps).await {
+        steps.push(OAuthStep {
+            step: "flow stopped",
+            result: Err(format!("{error:#}")),
+        });
+    }
+    steps
+}
+
+async fn oauth_flow(
+    connector: &Connector,
+    sandbox: &crate::sandbox::Sandbox,
+    steps: &mut Vec<OAuthStep>,
+) -> anyhow::Result<()> {
+    use crate::auth::{Authorizer, ClientRegistry};
+    use crate::callback::CallbackListener;
+    use crate::connector::{Client, ErrorKind};
+    use crate::store::{ConnectionKey, TokenStore};
+
+    let mut ok = |step, result: String| {
+        steps.push(OAuthStep {
+            step,
+            result: Ok(result),
+        })
+    };
+    let client = Client {
+        client_id: APPLICATION_ID.to_owned(),
+        client_secret: Some(crate::sandbox::CLIENT_SECRET.to_owned()),
+    };
+    let clients = ClientRegistry::default().with("discord", &client, &["identify", "guilds"]);
+    let store = std::sync::Arc::new(TokenStore::in_memory()?);
+    // Tokens live 3 s and are refreshed within 2 s of expiry, so the demo
+    // sees a refresh after a short pause.
+    sandbox.set_token_lifetime(Duration::from_secs(3));
+    let authorizer = Authorizer::new(connector.clone(), store, clients)
+        .with_refresh_margin(Duration::from_secs(2));
+    let key = ConnectionKey::new("discord", "demo-user");
+
+    let listener = CallbackListener::bind(0).await?;
+    let pending = authorizer
+        .link("discord", &listener.redirect_uri()?, &[])
+        .await?;
+    ok(
+        "link",
+        pending.url.chars().take(90).collect::<String>() + "…",
+    );
+
+    let url = pending.url.clone();
+    let browser = tokio::spawn(async move { follow_as_browser(&url).await });
+    let callback = listener.wait(Duration::from_secs(10)).await?;
+    browser.await??;
+    let code = callback
+        .code
+        .ok_or_else(|| anyhow::anyhow!("no code on the redirect: {:?}", callback.error))?;
+    ok(
+        "approve",
+        "the sandbox redirected to the loopback listener with a code".to_owned(),
+    );
+
+    let stored = authorizer
+        .complete(
+            &pending,
+            "demo-user",
+            &code,
+            callback.state.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    ok(
+        "exchange",
+        format!("stored a token with scopes {}", stored.scopes.join(" ")),
+    );
+
+    let me = authorizer
+        .execute_tool(&key, "discord_get_my_user", "{}")
+        .await?;
+    ok(
+        "call",
+        me.map(|output| summary(&output))
+            .map_err(|error| anyhow::anyhow!(error.message))?,
+    );
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let before = authorizer
+        .store()
+        .get(&key)?
+        .map(|token| token.access_token);
+    let guilds = authorizer
+        .execute_tool(&key, "discord_list_my_guilds", r#"{"limit": 2}"#)
+        .await?;
+    let after = authorizer
+        .store()
+        .get(&key)?
+        .map(|token| token.access_token);
+    anyhow::ensure!(before != after, "the token was not refreshed");
+    ok("expiry", "the token was about to expire".to_owned());
+    ok(
+        "refresh",
+        format!(
+            "new token pair stored; call after refresh: {}",
+            guilds
+                .map(|output| summary(&output))
+                .map_err(|error| anyhow::anyhow!(error.message))?
+        ),
+    );
+
+    let revoked_token = after.unwrap_or_default();
+    authorizer.revoke(&key).await?;
+    ok(
+        "revoke",
+        "the grant is revoked and the tokens forgotten".to_owned(),
+    );
+
+    let answer = connector
+        .execute_tool(
+            "discord_get_my_user",
+            "{}",
+            &Credential::Bearer(revoked_token),
+        )
+        .await?;
+    match answer {
+        Err(error) if error.kind == ErrorKind::Unauthorized => ok("401", error.message),
+        other => anyhow::bail!(
+            "the revoked token still worked: {:?}",
+            other.map(|output| summary(&output))
+        ),
+    }
+    Ok(())
+}

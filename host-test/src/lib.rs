@@ -2,12 +2,18 @@
 //!
 //! - [`connector`] loads the component in wasmtime and calls its exports;
 //! - [`sandbox`] is a local HTTP server that answers like Discord does;
-//! - [`demo`] runs every tool through the component against the sandbox.
+//! - [`store`] keeps users' OAuth tokens in SQLite; [`auth`] obtains,
+//!   refreshes (single flight) and uses them; [`callback`] is the loopback
+//!   redirect listener;
+//! - [`demo`] runs every tool, and the OAuth flow, against the sandbox.
 //!
 //! The `discord-host` binary is a thin CLI over these.
 
 #![deny(missing_docs)]
 
+pub mod auth;
+pub mod callback;
 pub mod connector;
 pub mod demo;
 pub mod sandbox;
+pub mod store;

@@ -1,22 +1,46 @@
 //! `discord-host`: the command line over the host library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use discord_host::connector::{BUILT_COMPONENT, Connector, Credential, Output};
+use discord_host::auth::{Authorizer, ClientRegistry};
+use discord_host::callback::CallbackListener;
+use discord_host::connector::{BUILT_COMPONENT, Connector, Credential, Error, Output};
 use discord_host::demo;
-use discord_host::sandbox::Sandbox;
+use discord_host::sandbox::{self, Sandbox};
+use discord_host::store::{ConnectionKey, TokenStore};
 
-/// Run the Discord connector component: list its tools, call one, or run
-/// the demo against a local Discord sandbox.
+/// Run the Discord connector component: list its tools, call one, connect
+/// users with OAuth, or run the demo against a local Discord sandbox.
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
     /// The component to load (defaults to the one built from this source).
     #[arg(long, global = true, value_name = "WASM")]
     component: Option<PathBuf>,
+    /// Discord's API base, passed to the component (it defaults to discord.com).
+    #[arg(long, global = true, env = "DISCORD_API_BASE")]
+    api_base: Option<String>,
+    /// Discord's authorization page, passed to the component.
+    #[arg(long, global = true, env = "DISCORD_AUTHORIZE_URL")]
+    authorize_url: Option<String>,
+    /// The SQLite file users' tokens are kept in (created 0600).
+    #[arg(
+        long,
+        global = true,
+        env = "DISCORD_HOST_STORE",
+        default_value = "discord-host-tokens.sqlite3"
+    )]
+    store: PathBuf,
+    /// A TOML file of OAuth clients (`[connections.NAME]` with `client_id`,
+    /// `client_secret_env`, `scopes`). DISCORD_CLIENT_ID and
+    /// DISCORD_CLIENT_SECRET serve connections it does not name.
+    #[arg(long, global = true, env = "DISCORD_HOST_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -29,31 +53,81 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Call one tool. The credential comes from DISCORD_BEARER_TOKEN or
-    /// DISCORD_BOT_TOKEN in the environment, never from the command line.
+    /// Call one tool. The credential is a connected user's (with
+    /// --connection and --identifier, refreshed as needed), or comes from
+    /// DISCORD_BEARER_TOKEN or DISCORD_BOT_TOKEN: never from the command line.
     Call {
         /// The tool, such as discord_get_my_user.
         tool: String,
         /// Its arguments, a JSON object.
         #[arg(default_value = "{}")]
         arguments: String,
-        /// Which credential to send; `auto` picks whichever token is set.
+        /// Which token from the environment to send; `auto` picks whichever is set.
         #[arg(long, value_enum, default_value_t = CredentialChoice::Auto)]
         credential: CredentialChoice,
-        /// Discord's API base (the component defaults to discord.com).
-        #[arg(long, env = "DISCORD_API_BASE")]
-        api_base: Option<String>,
+        /// Use this connection's stored token for --identifier.
+        #[arg(long, requires = "identifier")]
+        connection: Option<String>,
+        /// The connected user whose token to use.
+        #[arg(long, requires = "connection")]
+        identifier: Option<String>,
         /// Where to write binary output (the widget PNG).
         #[arg(long, short, default_value = "discord-output.png")]
         output: PathBuf,
     },
-    /// Start the Discord sandbox and run all 16 tools against it.
+    /// Connect users with OAuth 2.0: link, list, revoke.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Start the Discord sandbox, run all 16 tools and the OAuth flow against it.
     Demo,
     /// Run the Discord sandbox alone until interrupted.
     Sandbox {
         /// The loopback port to listen on.
         #[arg(long, default_value_t = 8086)]
         port: u16,
+    },
+}
+
+/// A user of a connection.
+#[derive(clap::Args)]
+struct UserArgs {
+    /// The connection's name.
+    #[arg(long, default_value = "discord")]
+    connection: String,
+    /// The host's identifier for the user.
+    #[arg(long)]
+    identifier: String,
+}
+
+impl UserArgs {
+    fn key(&self) -> ConnectionKey {
+        ConnectionKey::new(&self.connection, &self.identifier)
+    }
+}
+
+#[derive(Subcommand)]
+enum AuthCommand {
+    /// Print an authorization link, wait for Discord's redirect on a
+    /// loopback listener, check its state, exchange the code, store the tokens.
+    Link {
+        #[command(flatten)]
+        user: UserArgs,
+        /// A scope to ask for (repeatable; defaults to the connection's).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// The redirect listener's loopback port (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// How long to wait for the redirect, in seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+    },
+    /// List connected users (never their tokens).
+    List,
+    /// Revoke a user's grant at Discord and forget the tokens.
+    Revoke {
+        #[command(flatten)]
+        user: UserArgs,
     },
 }
 
@@ -86,6 +160,224 @@ fn credential_from_env(choice: CredentialChoice) -> anyhow::Result<Credential> {
     })
 }
 
+fn host_error(error: wasmtime::Error) -> anyhow::Error {
+    anyhow::anyhow!("{error:#}")
+}
+
+impl Cli {
+    /// The component, with the Discord endpoints given on the command line.
+    fn connector(&self) -> anyhow::Result<Connector> {
+        let component = self
+            .component
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(BUILT_COMPONENT));
+        let mut connector = Connector::from_file(&component).map_err(host_error)?;
+        if let Some(api_base) = &self.api_base {
+            connector = connector.with_env("DISCORD_API_BASE", api_base);
+        }
+        if let Some(authorize_url) = &self.authorize_url {
+            connector = connector.with_env("DISCORD_AUTHORIZE_URL", authorize_url);
+        }
+        Ok(connector)
+    }
+
+    fn token_store(&self) -> anyhow::Result<TokenStore> {
+        TokenStore::open(&self.store).with_context(|| format!("opening {}", self.store.display()))
+    }
+
+    fn authorizer(&self) -> anyhow::Result<Authorizer> {
+        let clients = ClientRegistry::load(self.config.as_deref())?;
+        Ok(Authorizer::new(
+            self.connector()?,
+            Arc::new(self.token_store()?),
+            clients,
+        ))
+    }
+}
+
+/// Prints a tool's output (JSON pretty, binary to `output`) or its error.
+fn report(result: Result<Output, Error>, output: &Path) -> anyhow::Result<ExitCode> {
+    match result {
+        Ok(Output::Json(json)) => {
+            let pretty = serde_json::from_str::<serde_json::Value>(&json)
+                .and_then(|value| serde_json::to_string_pretty(&value))
+                .unwrap_or(json);
+            println!("{pretty}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Output::Binary(blob)) => {
+            std::fs::write(output, &blob.data)
+                .with_context(|| format!("writing {}", output.display()))?;
+            println!(
+                "wrote {} bytes of {} to {}",
+                blob.data.len(),
+                blob.content_type,
+                output.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            let details = error
+                .details
+                .as_deref()
+                .and_then(|details| serde_json::from_str::<serde_json::Value>(details).ok());
+            let report = serde_json::json!({
+                "kind": format!("{:?}", error.kind),
+                "message": error.message,
+                "status": error.status,
+                "code": error.code,
+                "details": details,
+                "retry_after_ms": error.retry_after_ms,
+            });
+            eprintln!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn tools(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
+    let tools = cli.connector()?.list_tools().await.map_err(host_error)?;
+    let kinds = |tool: &discord_host::connector::Tool| -> Vec<String> {
+        tool.accepts
+            .iter()
+            .map(|kind| format!("{kind:?}").to_lowercase())
+            .collect()
+    };
+    if json {
+        let tools: Vec<serde_json::Value> = tools
+            .iter()
+            .map(|tool| {
+                let schema: serde_json::Value =
+                    serde_json::from_str(&tool.input_schema).unwrap_or_default();
+                serde_json::json!({
+                    "name": tool.name,
+                    "description": tool.description,
+                    "input_schema": schema,
+                    "scopes": tool.scopes,
+                    "accepts": kinds(tool),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&tools)?);
+    } else {
+        println!("{:<52} {:<18} SCOPES", "TOOL", "ACCEPTS");
+        for tool in &tools {
+            println!(
+                "{:<52} {:<18} {}",
+                tool.name,
+                kinds(tool).join(","),
+                tool.scopes.join(" ")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn auth(cli: &Cli, command: &AuthCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AuthCommand::Link {
+            user,
+            scopes,
+            port,
+            timeout,
+        } => {
+            let authorizer = cli.authorizer()?;
+            let listener = CallbackListener::bind(*port).await?;
+            let pending = authorizer
+                .link(&user.connection, &listener.redirect_uri()?, scopes)
+                .await?;
+            println!(
+                "Open this link to connect {}:\n\n  {}\n",
+                user.key(),
+                pending.url
+            );
+            println!(
+                "Waiting for Discord's redirect on {} ...",
+                pending.redirect_uri
+            );
+            let callback = listener.wait(Duration::from_secs(*timeout)).await?;
+            let Some(code) = callback.code else {
+                bail!(
+                    "the authorization did not complete: {}",
+                    callback.error.unwrap_or_else(|| "no code".to_owned())
+                );
+            };
+            let state = callback.state.unwrap_or_default();
+            let stored = authorizer
+                .complete(&pending, &user.identifier, &code, &state)
+                .await?;
+            println!(
+                "Connected {}: scopes {}",
+                user.key(),
+                stored.scopes.join(" ")
+            );
+        }
+        AuthCommand::List => {
+            println!(
+                "{:<16} {:<24} {:<12} {:<8} SCOPES",
+                "CONNECTION", "IDENTIFIER", "EXPIRES IN", "STATE"
+            );
+            for (key, token) in cli.token_store()?.list()? {
+                let expires_in = token
+                    .expires_at
+                    .duration_since(SystemTime::now())
+                    .map_or("expired".to_owned(), |left| format!("{}s", left.as_secs()));
+                let state = if token.needs_reauthorization {
+                    "reauth"
+                } else {
+                    "ok"
+                };
+                println!(
+                    "{:<16} {:<24} {:<12} {:<8} {}",
+                    key.connection,
+                    key.identifier,
+                    expires_in,
+                    state,
+                    token.scopes.join(" ")
+                );
+            }
+        }
+        AuthCommand::Revoke { user } => {
+            cli.authorizer()?.revoke(&user.key()).await?;
+            println!("Revoked {} and forgot its tokens", user.key());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_demo(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let sandbox = Sandbox::start().await?;
+    println!("Discord sandbox at {}", sandbox.base_url());
+    let connector = cli
+        .connector()?
+        .with_env("DISCORD_API_BASE", sandbox.base_url())
+        .with_env("DISCORD_AUTHORIZE_URL", sandbox.authorize_url());
+    let outcomes = demo::run(&connector).await;
+    for outcome in &outcomes {
+        println!("{}", outcome.line());
+    }
+    let succeeded = outcomes
+        .iter()
+        .filter(|outcome| outcome.result.is_ok())
+        .count();
+    println!("{succeeded} of {} tools succeeded", outcomes.len());
+
+    println!("\nOAuth 2.0 with PKCE, against the sandbox:");
+    let steps = demo::run_oauth(&connector, &sandbox).await;
+    for step in &steps {
+        match &step.result {
+            Ok(text) => println!("ok   {:<9} {text}", step.step),
+            Err(error) => println!("FAIL {:<9} {error}", step.step),
+        }
+    }
+    let flow_ok = !steps.is_empty() && steps.iter().all(|step| step.result.is_ok());
+    Ok(if succeeded == outcomes.len() && flow_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
@@ -93,120 +385,41 @@ async fn main() -> anyhow::Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let component = cli
-        .component
-        .unwrap_or_else(|| PathBuf::from(BUILT_COMPONENT));
-    let load = || Connector::from_file(&component).map_err(|error| anyhow::anyhow!("{error:#}"));
-
-    match cli.command {
-        Command::Tools { json } => {
-            let tools = load()?
-                .list_tools()
-                .await
-                .map_err(|error| anyhow::anyhow!("{error:#}"))?;
-            if json {
-                let tools: Vec<serde_json::Value> = tools
-                    .iter()
-                    .map(|tool| {
-                        serde_json::json!({
-                            "name": tool.name,
-                            "description": tool.description,
-                            "input_schema": serde_json::from_str::<serde_json::Value>(&tool.input_schema).unwrap_or_default(),
-                            "scopes": tool.scopes,
-                            "accepts": tool.accepts.iter().map(|kind| format!("{kind:?}").to_lowercase()).collect::<Vec<_>>(),
-                        })
-                    })
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&tools)?);
-            } else {
-                println!("{:<52} {:<18} SCOPES", "TOOL", "ACCEPTS");
-                for tool in tools {
-                    let accepts: Vec<String> = tool
-                        .accepts
-                        .iter()
-                        .map(|kind| format!("{kind:?}").to_lowercase())
-                        .collect();
-                    println!(
-                        "{:<52} {:<18} {}",
-                        tool.name,
-                        accepts.join(","),
-                        tool.scopes.join(" ")
-                    );
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+    match &cli.command {
+        Command::Tools { json } => tools(&cli, *json).await,
         Command::Call {
             tool,
             arguments,
             credential,
-            api_base,
+            connection,
+            identifier,
             output,
         } => {
-            let credential = credential_from_env(credential)?;
-            let mut connector = load()?;
-            if let Some(api_base) = api_base {
-                connector = connector.with_env("DISCORD_API_BASE", api_base);
-            }
-            let result = connector
-                .execute_tool(&tool, &arguments, &credential)
-                .await
-                .map_err(|error| anyhow::anyhow!("{error:#}"))?;
-            match result {
-                Ok(Output::Json(json)) => {
-                    let pretty = serde_json::from_str::<serde_json::Value>(&json)
-                        .and_then(|value| serde_json::to_string_pretty(&value))
-                        .unwrap_or(json);
-                    println!("{pretty}");
-                    Ok(ExitCode::SUCCESS)
+            let result = match (connection, identifier) {
+                (Some(connection), Some(identifier)) => {
+                    let key = ConnectionKey::new(connection, identifier);
+                    cli.authorizer()?
+                        .execute_tool(&key, tool, arguments)
+                        .await?
                 }
-                Ok(Output::Binary(blob)) => {
-                    std::fs::write(&output, &blob.data)
-                        .with_context(|| format!("writing {}", output.display()))?;
-                    println!(
-                        "wrote {} bytes of {} to {}",
-                        blob.data.len(),
-                        blob.content_type,
-                        output.display()
-                    );
-                    Ok(ExitCode::SUCCESS)
+                _ => {
+                    let credential = credential_from_env(*credential)?;
+                    cli.connector()?
+                        .execute_tool(tool, arguments, &credential)
+                        .await
+                        .map_err(host_error)?
                 }
-                Err(error) => {
-                    let report = serde_json::json!({
-                        "kind": format!("{:?}", error.kind),
-                        "message": error.message,
-                        "status": error.status,
-                        "code": error.code,
-                        "details": error.details.as_deref().and_then(|details| serde_json::from_str::<serde_json::Value>(details).ok()),
-                        "retry_after_ms": error.retry_after_ms,
-                    });
-                    eprintln!("{}", serde_json::to_string_pretty(&report)?);
-                    Ok(ExitCode::FAILURE)
-                }
-            }
+            };
+            report(result, output)
         }
-        Command::Demo => {
-            let sandbox = Sandbox::start().await?;
-            println!("Discord sandbox at {}", sandbox.base_url());
-            let connector = load()?.with_env("DISCORD_API_BASE", sandbox.base_url());
-            let outcomes = demo::run(&connector).await;
-            for outcome in &outcomes {
-                println!("{}", outcome.line());
-            }
-            let succeeded = outcomes
-                .iter()
-                .filter(|outcome| outcome.result.is_ok())
-                .count();
-            println!("{succeeded} of {} tools succeeded", outcomes.len());
-            Ok(if succeeded == outcomes.len() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
+        Command::Auth(command) => auth(&cli, command).await,
+        Command::Demo => run_demo(&cli).await,
         Command::Sandbox { port } => {
-            let sandbox = Sandbox::start_on(([127, 0, 0, 1], port).into()).await?;
+            let sandbox = Sandbox::start_on(([127, 0, 0, 1], *port).into()).await?;
             println!("DISCORD_API_BASE={}", sandbox.base_url());
+            println!("DISCORD_AUTHORIZE_URL={}", sandbox.authorize_url());
+            println!("DISCORD_CLIENT_ID={}", sandbox::tokens::APPLICATION_ID);
+            println!("DISCORD_CLIENT_SECRET={}", sandbox::CLIENT_SECRET);
             tokio::signal::ctrl_c().await?;
             Ok(ExitCode::SUCCESS)
         }

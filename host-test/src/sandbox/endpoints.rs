@@ -118,7 +118,8 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, body: &Value) -> Self {
+    /// A JSON answer.
+    pub fn json(status: u16, body: &Value) -> Self {
         Self {
             status,
             content_type: "application/json",

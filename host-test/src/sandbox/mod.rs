@@ -20,6 +20,7 @@
 mod endpoints;
 mod fault;
 mod fixtures;
+mod oauth;
 mod rate_limit;
 pub mod tokens;
 mod widget_png;
@@ -43,6 +44,8 @@ use endpoints::{Endpoint, Reply};
 pub use fault::Fault;
 use fault::FaultBody;
 use fixtures::Fixtures;
+pub use oauth::CLIENT_SECRET;
+use oauth::OAuthServer;
 pub use rate_limit::RateLimitPolicy;
 use rate_limit::RateLimiter;
 pub use tokens::{Bearer, Grant};
@@ -59,6 +62,8 @@ pub struct RecordedRequest {
     pub path_and_query: String,
     /// Header names (lower case) and values.
     pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
 }
 
 impl RecordedRequest {
@@ -78,6 +83,7 @@ struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     limiter: Mutex<RateLimiter>,
     policy: Mutex<RateLimitPolicy>,
+    oauth: Mutex<OAuthServer>,
 }
 
 /// Locks `mutex`, carrying on if a panicking test poisoned it: the data
@@ -112,6 +118,7 @@ impl Sandbox {
             requests: Mutex::new(Vec::new()),
             limiter: Mutex::new(RateLimiter::default()),
             policy: Mutex::new(RateLimitPolicy::default()),
+            oauth: Mutex::new(OAuthServer::default()),
         });
         let router = Router::new()
             .fallback(handle)
@@ -140,6 +147,17 @@ impl Sandbox {
     /// The value for `DISCORD_API_BASE`, such as `http://127.0.0.1:41234/api/v10`.
     pub fn base_url(&self) -> String {
         format!("http://{}{API_PREFIX}", self.address)
+    }
+
+    /// The value for `DISCORD_AUTHORIZE_URL`: the sandbox's authorization
+    /// page, which approves every request at once as the sandbox user.
+    pub fn authorize_url(&self) -> String {
+        format!("http://{}/oauth2/authorize", self.address)
+    }
+
+    /// How long the access tokens the token endpoint issues from now on live.
+    pub fn set_token_lifetime(&self, lifetime: std::time::Duration) {
+        lock(&self.shared.oauth).token_lifetime = lifetime;
     }
 
     /// Queues a scripted fault; faults are matched in the order injected.
@@ -182,27 +200,51 @@ fn caller(shared: &Shared, authorization: Option<&str>) -> Result<Option<Grant>,
     }
 }
 
+/// Requests bodies larger than this are refused (Discord's own limit is
+/// far above anything these endpoints take).
+const MAX_REQUEST_BODY: usize = 1 << 20;
+
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let method = request.method().to_string();
-    let path_and_query = request.uri().path_and_query().map_or_else(
-        || request.uri().path().to_owned(),
-        |value| value.as_str().to_owned(),
-    );
-    let headers: Vec<(String, String)> = request
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-        })
-        .collect();
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BODY).await else {
+        return respond(
+            Reply::error(413, 0, "413: Request Entity Too Large"),
+            Vec::new(),
+        );
+    };
     let recorded = RecordedRequest {
-        method,
-        path_and_query,
-        headers,
+        method: parts.method.to_string(),
+        path_and_query: parts.uri.path_and_query().map_or_else(
+            || parts.uri.path().to_owned(),
+            |value| value.as_str().to_owned(),
+        ),
+        headers: parts
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect(),
+        body: body.to_vec(),
     };
     lock(&shared.requests).push(recorded.clone());
+    let query = parts.uri.query().unwrap_or_default();
+    let authorization = recorded.header("authorization");
 
-    let path = request.uri().path();
+    let path = parts.uri.path();
+    if path == "/oauth2/authorize" && parts.method == "GET" {
+        let query: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        return match lock(&shared.oauth).authorize(&query) {
+            Ok(location) => Response::builder()
+                .status(302)
+                .header("location", location)
+                .body(Body::empty())
+                .unwrap_or_else(|_| Response::new(Body::empty())),
+            Err((status, message)) => respond(Reply::error(status, 0, &message), Vec::new()),
+        };
+    }
     let Some(api_path) = path.strip_prefix(API_PREFIX) else {
         return respond(Reply::not_found(), Vec::new());
     };
@@ -219,6 +261,18 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     if let Some(fault) = fault {
         return faulty_response(fault).await;
     }
+    if parts.method == "POST" && (api_path == "/oauth2/token" || api_path == "/oauth2/token/revoke")
+    {
+        let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+        let mut oauth = lock(&shared.oauth);
+        let mut tokens = lock(&shared.tokens);
+        let (status, answer) = if api_path == "/oauth2/token" {
+            oauth.token(&form, authorization, &mut tokens)
+        } else {
+            oauth.revoke(&form, authorization, &mut tokens)
+        };
+        return respond(Reply::json(status, &answer), Vec::new());
+    }
 
     let segments: Vec<String> = api_path
         .trim_start_matches('/')
@@ -230,14 +284,13 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         })
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let endpoint = match (request.method().as_str(), Endpoint::find(&segments)) {
+    let endpoint = match (parts.method.as_str(), Endpoint::find(&segments)) {
         ("GET", Some(endpoint)) => endpoint,
         (_, Some(_)) => {
             return respond(Reply::error(405, 0, "405: Method Not Allowed"), Vec::new());
         }
         (_, None) => return respond(Reply::not_found(), Vec::new()),
     };
-    let authorization = recorded.header("authorization");
     let Ok(grant) = caller(&shared, authorization) else {
         return respond(Reply::unauthorized(), Vec::new());
     };
@@ -255,7 +308,6 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             standing.headers(),
         );
     }
-    let query = request.uri().query().unwrap_or_default();
     let reply = endpoints::answer(&endpoint, grant.as_ref(), query, &shared.fixtures);
     respond(reply, standing.headers())
 }

@@ -263,12 +263,13 @@ pub fn authorization_link(
             "prompt must be \"consent\" or \"none\", got {prompt:?}"
         )));
     }
-    if let Some(state) = &request.state {
-        if state.is_empty() || state.len() > 512 || state.chars().any(char::is_control) {
-            return Err(invalid(
-                "state must be 1 to 512 characters without control characters",
-            ));
-        }
+    let bad_state = |state: &String| {
+        state.is_empty() || state.len() > 512 || state.chars().any(char::is_control)
+    };
+    if request.state.as_ref().is_some_and(bad_state) {
+        return Err(invalid(
+            "state must be 1 to 512 characters without control characters",
+        ));
     }
     let mut seen: Vec<&str> = Vec::new();
     for (key, _) in &request.extra {
@@ -567,7 +568,8 @@ mod tests {
 
     #[test]
     fn bad_link_requests_are_refused() {
-        let cases: Vec<(Box<dyn Fn(&mut LinkRequest)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut LinkRequest)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|r| r.client_id.clear()), "client_id"),
             (
                 Box::new(|r| r.redirect_uri = "/callback".into()),

@@ -6,4 +6,5 @@ mod catalogue;
 mod common;
 mod credentials;
 mod errors;
+mod oauth;
 mod tools;

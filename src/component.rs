@@ -97,13 +97,11 @@ impl tools::Guest for Component {
         arguments: String,
         credential: wit::Credential,
     ) -> Result<tools::Output, wit::Error> {
-        let output = execute::execute_tool(
-            &name,
-            &arguments,
-            &credential.into(),
-            config(),
-            &mut WasiHttp,
-        )?;
+        let config = config()?;
+        let mut transport = WasiHttp::new(&config);
+        let credential = credential.into();
+        let output =
+            execute::execute_tool(&name, &arguments, &credential, &config, &mut transport)?;
         Ok(match output {
             Output::Json(json) => tools::Output::Json(json),
             Output::Binary { content_type, data } => {
@@ -111,15 +109,6 @@ impl tools::Guest for Component {
             }
         })
     }
-}
-
-/// What `proxy` answers until it is built.
-fn not_yet(function: &str) -> wit::Error {
-    Error::new(
-        ErrorKind::Upstream,
-        format!("{function} is not available in this version of the connector"),
-    )
-    .into()
 }
 
 impl From<oauth::Client> for crate::oauth::Client {
@@ -146,9 +135,11 @@ impl From<crate::oauth::Token> for oauth::Token {
 impl oauth::Guest for Component {
     fn authorization_link(request: oauth::LinkRequest) -> Result<oauth::Link, wit::Error> {
         let config = config()?;
-        let mut entropy = [0u8; crate::oauth::LINK_ENTROPY_BYTES];
-        getrandom::fill(&mut entropy)
-            .map_err(|error| Error::transport(format!("wasi:random failed: {error}")))?;
+        let random =
+            wasip2::random::random::get_random_bytes(crate::oauth::LINK_ENTROPY_BYTES as u64);
+        let entropy: [u8; crate::oauth::LINK_ENTROPY_BYTES] = random
+            .try_into()
+            .map_err(|_| Error::transport("wasi:random gave too few bytes"))?;
         let request = crate::oauth::LinkRequest {
             client_id: request.client_id,
             redirect_uri: request.redirect_uri,
@@ -176,7 +167,10 @@ impl oauth::Guest for Component {
             redirect_uri: &redirect_uri,
             code_verifier: &code_verifier,
         };
-        Ok(execute::fetch_token(&client.into(), &grant, config(), &mut WasiHttp)?.into())
+        let config = config()?;
+        let token =
+            execute::fetch_token(&client.into(), &grant, &config, &mut WasiHttp::new(&config))?;
+        Ok(token.into())
     }
 
     fn refresh_token(
@@ -184,21 +178,46 @@ impl oauth::Guest for Component {
         refresh_token: String,
     ) -> Result<oauth::Token, wit::Error> {
         let grant = Grant::RefreshToken(&refresh_token);
-        Ok(execute::fetch_token(&client.into(), &grant, config(), &mut WasiHttp)?.into())
+        let config = config()?;
+        let token =
+            execute::fetch_token(&client.into(), &grant, &config, &mut WasiHttp::new(&config))?;
+        Ok(token.into())
     }
 
     fn revoke_token(client: oauth::Client, token: String) -> Result<(), wit::Error> {
+        let config = config()?;
+        let mut transport = WasiHttp::new(&config);
         Ok(execute::revoke_token(
             &client.into(),
             &token,
-            config(),
-            &mut WasiHttp,
+            &config,
+            &mut transport,
         )?)
     }
 }
 
 impl proxy::Guest for Component {
-    fn send(_: proxy::Request, _: wit::Credential) -> Result<proxy::Response, wit::Error> {
-        Err(not_yet("proxy.send"))
+    fn send(
+        request: proxy::Request,
+        credential: wit::Credential,
+    ) -> Result<proxy::Response, wit::Error> {
+        let config = config()?;
+        let request = crate::proxy::ProxyRequest {
+            method: request.method,
+            path: request.path,
+            query: request.query,
+            body: request.body,
+        };
+        let answer = execute::proxy_send(
+            &request,
+            &credential.into(),
+            &config,
+            &mut WasiHttp::new(&config),
+        )?;
+        Ok(proxy::Response {
+            status: answer.status,
+            headers: answer.headers,
+            body: answer.body,
+        })
     }
 }

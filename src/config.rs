@@ -1,14 +1,24 @@
 //! The component's configuration, read from `wasi:cli/environment`.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
 
 use http::Uri;
 
 use crate::error::Error;
 use crate::oauth::DEFAULT_AUTHORIZE_URL;
+use crate::retry::RetryPolicy;
 
 /// Discord's API v10 base.
 pub const DEFAULT_API_BASE: &str = "https://discord.com/api/v10";
+
+/// The whole call's deadline unless `DISCORD_TIMEOUT_MS` says otherwise
+/// (discord.js's default).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The longest 429 wait sat out unless `DISCORD_MAX_RETRY_WAIT_MS` says otherwise.
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(2);
+/// The largest answer body read unless `DISCORD_MAX_BODY_BYTES` says otherwise.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Settings from the environment, checked once per call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +27,12 @@ pub struct Config {
     pub api_base: String,
     /// Discord's authorization page for OAuth links.
     pub authorize_url: String,
+    /// The whole call's deadline, retries and waits included.
+    pub timeout: Duration,
+    /// The longest 429 wait the component sits out.
+    pub max_retry_wait: Duration,
+    /// The largest answer body the component reads.
+    pub max_body_bytes: u64,
 }
 
 impl Config {
@@ -25,28 +41,68 @@ impl Config {
     /// `DISCORD_API_BASE` overrides [`DEFAULT_API_BASE`] and
     /// `DISCORD_AUTHORIZE_URL` overrides [`DEFAULT_AUTHORIZE_URL`]; each must
     /// be `https`, or plain `http` to a loopback host (for local sandboxes).
+    /// `DISCORD_TIMEOUT_MS`, `DISCORD_MAX_RETRY_WAIT_MS` and
+    /// `DISCORD_MAX_BODY_BYTES` bound each call.
     pub fn from_vars<'a>(
         vars: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, Error> {
-        let mut api_base = DEFAULT_API_BASE;
-        let mut authorize_url = DEFAULT_AUTHORIZE_URL;
+        let mut config = Self {
+            api_base: DEFAULT_API_BASE.to_owned(),
+            authorize_url: DEFAULT_AUTHORIZE_URL.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        };
+        let millis = |name: &str, value: &str, max: u64| {
+            number(name, value, 1, max).map(Duration::from_millis)
+        };
         for (name, value) in vars {
+            if value.is_empty() {
+                continue;
+            }
             match name {
-                "DISCORD_API_BASE" if !value.is_empty() => api_base = value,
-                "DISCORD_AUTHORIZE_URL" if !value.is_empty() => authorize_url = value,
+                "DISCORD_API_BASE" => config.api_base = checked_base_url(name, value)?,
+                "DISCORD_AUTHORIZE_URL" => config.authorize_url = checked_base_url(name, value)?,
+                "DISCORD_TIMEOUT_MS" => config.timeout = millis(name, value, 600_000)?,
+                "DISCORD_MAX_RETRY_WAIT_MS" => {
+                    config.max_retry_wait = millis(name, value, 600_000)?
+                }
+                "DISCORD_MAX_BODY_BYTES" => {
+                    config.max_body_bytes = number(name, value, 1, 1 << 30)?
+                }
                 _ => {}
             }
         }
-        Ok(Self {
-            api_base: checked_base_url("DISCORD_API_BASE", api_base)?,
-            authorize_url: checked_base_url("DISCORD_AUTHORIZE_URL", authorize_url)?,
-        })
+        Ok(config)
+    }
+
+    /// How patient a call with these settings is.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_rate_limit_wait: self.max_retry_wait,
+            deadline: self.timeout,
+            ..RetryPolicy::default()
+        }
     }
 
     /// The absolute URL of `path_and_query` under the API base.
     pub fn api_url(&self, path_and_query: &str) -> String {
         format!("{}{path_and_query}", self.api_base)
     }
+}
+
+/// `value` as a whole number from `min` to `max`.
+fn number(setting: &str, value: &str, min: u64, max: u64) -> Result<u64, Error> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|number| (min..=max).contains(number))
+        .ok_or_else(|| {
+            Error::transport(format!(
+                "{setting} {value:?} is refused: it must be a whole number from {min} to {max}"
+            ))
+        })
 }
 
 /// `value` as a base URL without a trailing slash, if it is an absolute
@@ -147,6 +203,35 @@ mod tests {
             )])
             .is_err()
         );
+    }
+
+    #[test]
+    fn limits_come_from_the_environment() {
+        let config = Config::from_vars([
+            ("DISCORD_TIMEOUT_MS", "2500"),
+            ("DISCORD_MAX_RETRY_WAIT_MS", "100"),
+            ("DISCORD_MAX_BODY_BYTES", "1024"),
+        ])
+        .unwrap();
+        assert_eq!(config.timeout, Duration::from_millis(2500));
+        assert_eq!(
+            config.retry_policy().max_rate_limit_wait,
+            Duration::from_millis(100)
+        );
+        assert_eq!(config.max_body_bytes, 1024);
+        let defaults = Config::from_vars([]).unwrap();
+        assert_eq!(
+            (defaults.timeout, defaults.max_body_bytes),
+            (DEFAULT_TIMEOUT, 8 << 20)
+        );
+        for (name, value) in [
+            ("DISCORD_TIMEOUT_MS", "0"),
+            ("DISCORD_TIMEOUT_MS", "soon"),
+            ("DISCORD_MAX_BODY_BYTES", "-1"),
+        ] {
+            let error = Config::from_vars([(name, value)]).unwrap_err();
+            assert!(error.message.contains(name), "{}", error.message);
+        }
     }
 
     #[test]

@@ -5,20 +5,22 @@ use crate::catalogue;
 use crate::config::Config;
 use crate::credential::Credential;
 use crate::error::{Error, ErrorKind};
-use crate::http::{Method, Request, Transport};
+use crate::http::{Method, Request, Response, Transport};
 use crate::oauth::{self, Client, Grant, Token};
+use crate::proxy::{self, ProxyRequest};
 use crate::response;
+use crate::retry::{Decision, RetryPolicy};
 use crate::tool::Output;
 
 /// Runs tool `name` with `arguments` (a JSON object) and `credential`.
 ///
-/// Nothing is sent unless the tool exists, the arguments fit its schema,
-/// the credential is of a kind it accepts and the configuration is sound.
+/// Nothing is sent unless the tool exists, the arguments fit its schema and
+/// the credential is of a kind it accepts.
 pub fn execute_tool(
     name: &str,
     arguments: &str,
     credential: &Credential,
-    config: Result<Config, Error>,
+    config: &Config,
     transport: &mut impl Transport,
 ) -> Result<Output, Error> {
     let tool = catalogue::find(name).ok_or_else(|| {
@@ -39,7 +41,6 @@ pub fn execute_tool(
             ),
         ));
     }
-    let config = config?;
     let request = Request::new(
         Method::Get,
         config.api_url(&endpoint.path_and_query()),
@@ -47,10 +48,51 @@ pub fn execute_tool(
     );
     let secret = credential.secret();
     let secrets = secret.as_slice();
-    let answer = transport
-        .send(&request)
+    let answer = send_with_retries(&request, &config.retry_policy(), transport)
         .map_err(|error| error.redacted(secrets))?;
     response::tool_output(tool.output, answer, secrets)
+}
+
+/// Sends `request`, and again while `policy` says a retry may help: short
+/// 429s are waited out, transient failures of GETs backed off.
+pub fn send_with_retries(
+    request: &Request,
+    policy: &RetryPolicy,
+    transport: &mut impl Transport,
+) -> Result<Response, Error> {
+    let mut retries = 0;
+    loop {
+        let outcome = transport.send(request);
+        let decision = policy.decide(
+            request.method,
+            retries,
+            &outcome,
+            transport.elapsed(),
+            transport.jitter(),
+        );
+        match decision {
+            Decision::RetryAfter(wait) => {
+                transport.sleep(wait);
+                retries += 1;
+            }
+            Decision::Done => return outcome.map_err(Error::from),
+        }
+    }
+}
+
+/// Sends a raw request through the confined proxy: any answer, whatever
+/// its status, comes back as a [`Response`].
+pub fn proxy_send(
+    proxy: &ProxyRequest,
+    credential: &Credential,
+    config: &Config,
+    transport: &mut impl Transport,
+) -> Result<Response, Error> {
+    let request = proxy::build_request(proxy, credential, config)?;
+    let secret = credential.secret();
+    transport
+        .send(&request)
+        .map_err(|error| Error::from(error).redacted(secret.as_slice()))
 }
 
 /// The secrets a token endpoint call carries, none of which may reach an error.
@@ -81,13 +123,12 @@ fn secrets_of<'a>(
 pub fn fetch_token(
     client: &Client,
     grant: &Grant<'_>,
-    config: Result<Config, Error>,
+    config: &Config,
     transport: &mut impl Transport,
 ) -> Result<Token, Error> {
-    let request = oauth::token_request(&config?, client, grant)?;
+    let request = oauth::token_request(config, client, grant)?;
     let secrets = secrets_of(client, Some(grant), None);
-    let answer = transport
-        .send(&request)
+    let answer = send_with_retries(&request, &config.retry_policy(), transport)
         .map_err(|error| error.redacted(&secrets))?;
     oauth::token_from(&answer, &secrets)
 }
@@ -96,43 +137,143 @@ pub fn fetch_token(
 pub fn revoke_token(
     client: &Client,
     token: &str,
-    config: Result<Config, Error>,
+    config: &Config,
     transport: &mut impl Transport,
 ) -> Result<(), Error> {
-    let request = oauth::revoke_request(&config?, client, token)?;
+    let request = oauth::revoke_request(config, client, token)?;
     let secrets = secrets_of(client, None, Some(token));
-    let answer = transport
-        .send(&request)
+    let answer = send_with_retries(&request, &config.retry_policy(), transport)
         .map_err(|error| error.redacted(&secrets))?;
     oauth::revoked_from(&answer, &secrets)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::http::Response;
+    use std::collections::VecDeque;
+    use std::time::Duration;
 
-    /// Records what would be sent and answers with a fixed response.
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::http::{TransportError, TransportFailure};
+
+    /// Records what would be sent, answers from a script (the last answer
+    /// repeats), and keeps a pretend clock that only sleeping moves.
     struct Recorder {
         sent: Vec<Request>,
-        answer: Response,
+        answers: VecDeque<Result<Response, TransportError>>,
+        slept: Vec<Duration>,
     }
 
     impl Transport for Recorder {
-        fn send(&mut self, request: &Request) -> Result<Response, Error> {
+        fn send(&mut self, request: &Request) -> Result<Response, TransportError> {
             self.sent.push(request.clone());
-            Ok(self.answer.clone())
+            let answer = self.answers.front().cloned().expect("a scripted answer");
+            if self.answers.len() > 1 {
+                self.answers.pop_front();
+            }
+            answer
+        }
+
+        fn sleep(&mut self, duration: Duration) {
+            self.slept.push(duration);
+        }
+
+        fn elapsed(&self) -> Duration {
+            self.slept.iter().sum()
+        }
+
+        fn jitter(&mut self) -> f64 {
+            0.5
+        }
+    }
+
+    fn status(status: u16, body: &str) -> Result<Response, TransportError> {
+        Ok(Response {
+            status,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        })
+    }
+
+    fn scripted(answers: Vec<Result<Response, TransportError>>) -> Recorder {
+        Recorder {
+            sent: Vec::new(),
+            answers: answers.into(),
+            slept: Vec::new(),
         }
     }
 
     fn recorder() -> Recorder {
-        Recorder {
-            sent: Vec::new(),
-            answer: Response {
-                status: 200,
-                headers: Vec::new(),
-                body: b"{}".to_vec(),
-            },
+        scripted(vec![status(200, "{}")])
+    }
+
+    #[test]
+    fn transient_failures_are_retried_then_succeed() {
+        let mut recorder = scripted(vec![
+            status(502, "<html>"),
+            status(500, ""),
+            status(200, "{}"),
+        ]);
+        run(&mut recorder, "discord_get_gateway", "{}", Credential::None).unwrap();
+        assert_eq!(recorder.sent.len(), 3);
+        assert_eq!(
+            recorder.slept,
+            [Duration::from_millis(300), Duration::from_millis(500)]
+        );
+    }
+
+    #[test]
+    fn retries_stop_after_two() {
+        let mut recorder = scripted(vec![status(503, "")]);
+        let error = run(&mut recorder, "discord_get_gateway", "{}", Credential::None).unwrap_err();
+        assert_eq!((error.kind, error.status), (ErrorKind::Upstream, Some(503)));
+        assert_eq!(recorder.sent.len(), 3);
+
+        let unreachable = Err(TransportError::new(
+            TransportFailure::Unreachable,
+            "connection refused",
+        ));
+        let mut recorder = scripted(vec![unreachable]);
+        let error = run(&mut recorder, "discord_get_gateway", "{}", Credential::None).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Transport);
+        assert_eq!(recorder.sent.len(), 3);
+    }
+
+    #[test]
+    fn short_rate_limits_are_waited_out_long_ones_reported() {
+        let mut recorder = scripted(vec![
+            status(429, r#"{"retry_after": 0.25}"#),
+            status(200, "{}"),
+        ]);
+        run(&mut recorder, "discord_get_gateway", "{}", Credential::None).unwrap();
+        assert_eq!(recorder.slept, [Duration::from_millis(250)]);
+
+        let mut recorder = scripted(vec![status(429, r#"{"retry_after": 30, "global": true}"#)]);
+        let error = run(&mut recorder, "discord_get_gateway", "{}", Credential::None).unwrap_err();
+        assert_eq!(
+            (error.kind, error.retry_after_ms),
+            (ErrorKind::RateLimited, Some(30_000))
+        );
+        assert_eq!(recorder.sent.len(), 1, "a long wait is reported at once");
+    }
+
+    #[test]
+    fn auth_failures_and_timeouts_are_never_retried() {
+        for answer in [
+            status(401, r#"{"message": "401: Unauthorized", "code": 0}"#),
+            status(403, r#"{"message": "Missing Access", "code": 50001}"#),
+            Err(TransportError::new(TransportFailure::TimedOut, "timed out")),
+            Err(TransportError::new(TransportFailure::TooLarge, "too large")),
+        ] {
+            let mut recorder = scripted(vec![answer]);
+            run(
+                &mut recorder,
+                "discord_get_my_user",
+                "{}",
+                Credential::Bot("t".into()),
+            )
+            .unwrap_err();
+            assert_eq!(recorder.sent.len(), 1);
         }
     }
 
@@ -142,8 +283,9 @@ mod tests {
         arguments: &str,
         credential: Credential,
     ) -> Result<Output, Error> {
-        let config = Config::from_vars([("DISCORD_API_BASE", "http://127.0.0.1:1/api/v10/")]);
-        execute_tool(name, arguments, &credential, config, recorder)
+        let config =
+            Config::from_vars([("DISCORD_API_BASE", "http://127.0.0.1:1/api/v10/")]).unwrap();
+        execute_tool(name, arguments, &credential, &config, recorder)
     }
 
     #[test]
@@ -204,16 +346,6 @@ mod tests {
             let error = run(&mut recorder, name, arguments, credential).unwrap_err();
             assert_eq!(error.kind, kind, "{name}: {}", error.message);
         }
-        let config = Config::from_vars([("DISCORD_API_BASE", "http://example.com/api")]);
-        let error = execute_tool(
-            "discord_get_gateway",
-            "{}",
-            &Credential::None,
-            config,
-            &mut recorder,
-        )
-        .unwrap_err();
-        assert!(error.message.contains("plain http"), "{}", error.message);
         assert!(recorder.sent.is_empty());
     }
 

@@ -4,6 +4,7 @@
 //! [`Transport`] moves them, so everything else is testable natively.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::credential::Credential;
 use crate::error::Error;
@@ -122,11 +123,62 @@ fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a st
         .map(|(_, value)| value.as_str())
 }
 
-/// Sends a [`Request`] and returns Discord's [`Response`].
+/// Why no usable answer came, in the categories of `wasi:http`'s
+/// `error-code` that matter for deciding what to do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportFailure {
+    /// Nothing answered: DNS, connect refused or reset before a response.
+    /// Safe to retry an idempotent request.
+    Unreachable,
+    /// The connect, first-byte, between-bytes or per-call deadline passed.
+    TimedOut,
+    /// The body grew past the size cap.
+    TooLarge,
+    /// The exchange broke in a way a retry would not mend (protocol error,
+    /// a host refusal, a body cut off mid-way).
+    Broken,
+}
+
+/// A request that got no usable answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportError {
+    /// What kind of failure.
+    pub failure: TransportFailure,
+    /// What happened, for a person.
+    pub message: String,
+}
+
+impl TransportError {
+    /// A failure of `failure` kind, described by `message`.
+    pub fn new(failure: TransportFailure, message: impl Into<String>) -> Self {
+        Self {
+            failure,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(error: TransportError) -> Self {
+        Error::transport(error.message)
+    }
+}
+
+/// Sends a [`Request`] and returns Discord's [`Response`], and keeps the
+/// call's time: retries wait through it and stop at its deadline.
 ///
-/// The component implements it over `wasi:http`; tests implement it with a
-/// script of answers.
+/// The component implements it over `wasi:http` and `wasi:clocks`; tests
+/// implement it with a script of answers and a pretend clock.
 pub trait Transport {
-    /// Sends `request`; an `Err` means no answer came (a transport error).
-    fn send(&mut self, request: &Request) -> Result<Response, Error>;
+    /// Sends `request`; an `Err` means no usable answer came.
+    fn send(&mut self, request: &Request) -> Result<Response, TransportError>;
+
+    /// Waits `duration` before the next attempt.
+    fn sleep(&mut self, duration: Duration);
+
+    /// Time spent on this call so far.
+    fn elapsed(&self) -> Duration;
+
+    /// A random number in `[0, 1)` to spread retries (jitter).
+    fn jitter(&mut self) -> f64;
 }

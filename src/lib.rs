@@ -7,7 +7,8 @@
 //! - [`arguments`] checks a call's arguments against that schema;
 //! - [`route`] writes Discord's paths, [`http`] holds requests and answers,
 //!   [`response`] maps answers to outputs and typed [`error::Error`]s;
-//! - [`execute`] runs one call over any [`http::Transport`];
+//! - [`execute`] runs one call over any [`http::Transport`], retrying as
+//!   [`retry`] decides; [`proxy`] confines raw requests to the API base;
 //! - [`oauth`] builds PKCE authorization links and token endpoint requests;
 //! - on `wasm32`, `component` exports the WIT contract in `wit/` and
 //!   `wasi_http` is the one module that touches the network.
@@ -17,15 +18,22 @@
 //! use discord_connector::{execute::execute_tool, error::{Error, ErrorKind}};
 //! use discord_connector::http::{Request, Response, Transport};
 //!
+//! use discord_connector::http::{TransportError, TransportFailure};
+//! use std::time::Duration;
+//!
 //! struct Offline;
 //! impl Transport for Offline {
-//!     fn send(&mut self, _: &Request) -> Result<Response, Error> {
-//!         Err(Error::transport("offline"))
+//!     fn send(&mut self, _: &Request) -> Result<Response, TransportError> {
+//!         Err(TransportError::new(TransportFailure::Unreachable, "offline"))
 //!     }
+//!     fn sleep(&mut self, _: Duration) {}
+//!     fn elapsed(&self) -> Duration { Duration::ZERO }
+//!     fn jitter(&mut self) -> f64 { 0.0 }
 //! }
 //!
 //! assert_eq!(CATALOGUE.len(), 16);
-//! let error = execute_tool("discord_get_my_user", "{}", &Credential::None, Config::from_vars([]), &mut Offline)
+//! let config = Config::from_vars([]).unwrap();
+//! let error = execute_tool("discord_get_my_user", "{}", &Credential::None, &config, &mut Offline)
 //!     .unwrap_err();
 //! assert_eq!(error.kind, ErrorKind::MissingCredential);
 //! ```
@@ -40,7 +48,9 @@ pub mod error;
 pub mod execute;
 pub mod http;
 pub mod oauth;
+pub mod proxy;
 pub mod response;
+pub mod retry;
 pub mod route;
 pub mod tool;
 

@@ -1,5 +1,7 @@
 //! Turning Discord's answers into tool outputs and typed errors.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind};
@@ -106,7 +108,7 @@ pub fn error_from(response: &Response) -> Error {
     };
     let api_error = api_error.unwrap_or_default();
     let retry_after_ms =
-        (kind == ErrorKind::RateLimited).then(|| retry_after_ms(response, &api_error));
+        (kind == ErrorKind::RateLimited).then(|| retry_after(response).as_millis() as u64);
     let details = if kind == ErrorKind::RateLimited {
         Some(rate_limit_details(response, &api_error).to_string())
     } else {
@@ -124,13 +126,15 @@ pub fn error_from(response: &Response) -> Error {
 
 /// How long a 429 asks to wait: the body's `retry_after` (seconds, with a
 /// fraction), else the `Retry-After` header (whole seconds), else one second.
-fn retry_after_ms(response: &Response, api_error: &ApiError) -> u64 {
-    let seconds = api_error
-        .retry_after
+pub fn retry_after(response: &Response) -> Duration {
+    let from_body = serde_json::from_slice::<ApiError>(&response.body)
+        .ok()
+        .and_then(|api_error| api_error.retry_after);
+    let seconds = from_body
         .or_else(|| response.header("retry-after")?.trim().parse::<f64>().ok())
-        .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+        .filter(|seconds| seconds.is_finite() && (0.0..=86_400.0).contains(seconds))
         .unwrap_or(1.0);
-    (seconds * 1000.0).ceil() as u64
+    Duration::from_secs_f64(seconds)
 }
 
 /// Which limit a 429 hit, from Discord's headers, for an agent to plan with.

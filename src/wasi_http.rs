@@ -1,48 +1,259 @@
 //! The one module that touches the network: a [`Transport`] over
-//! `wasi:http/outgoing-handler`, by way of `waki`.
+//! `wasi:http/outgoing-handler`, with the call's deadline kept by
+//! `wasi:clocks` and `wasi:io/poll`.
+//!
+//! Every request carries connect, first-byte and between-bytes timeouts as
+//! `wasi:http` request options, and the component enforces the call's
+//! deadline itself as well, since some hosts ignore those options. The body
+//! is read as a stream and abandoned as soon as it passes the size cap.
 
-use crate::error::Error;
-use crate::http::{Method, Request, Response, Transport};
+use std::time::Duration;
 
-/// Sends requests through the host's `wasi:http` implementation.
-pub struct WasiHttp;
+use wasip2::clocks::monotonic_clock;
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{
+    ErrorCode, Fields, IncomingBody, Method as WasiMethod, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
+};
+use wasip2::io::poll::{Pollable, poll};
+use wasip2::io::streams::StreamError;
+
+use crate::config::Config;
+use crate::http::{Method, Request, Response, Transport, TransportError, TransportFailure};
+
+/// How much of a body one read asks for.
+const READ_CHUNK: u64 = 64 * 1024;
+
+/// Sends requests through the host's `wasi:http`, within one call's deadline.
+pub struct WasiHttp {
+    started: u64,
+    deadline: u64,
+    max_body_bytes: u64,
+}
+
+impl WasiHttp {
+    /// A transport whose deadline starts now.
+    pub fn new(config: &Config) -> Self {
+        let started = monotonic_clock::now();
+        Self {
+            started,
+            deadline: started.saturating_add(config.timeout.as_nanos() as u64),
+            max_body_bytes: config.max_body_bytes,
+        }
+    }
+
+    fn remaining(&self) -> u64 {
+        self.deadline.saturating_sub(monotonic_clock::now())
+    }
+
+    fn timed_out(&self) -> TransportError {
+        let spent = Duration::from_nanos(monotonic_clock::now().saturating_sub(self.started));
+        TransportError::new(
+            TransportFailure::TimedOut,
+            format!(
+                "Discord did not answer within the call's deadline ({} ms)",
+                spent.as_millis()
+            ),
+        )
+    }
+
+    /// Waits until `pollable` is ready; `false` when the deadline came first.
+    fn wait(&self, pollable: &Pollable) -> bool {
+        let deadline = monotonic_clock::subscribe_instant(self.deadline);
+        poll(&[pollable, &deadline]).contains(&0)
+    }
+
+    fn outgoing(&self, request: &Request) -> Result<OutgoingRequest, TransportError> {
+        let uri: http::Uri = request
+            .url
+            .parse()
+            .map_err(|_| broken("the request URL is not valid"))?;
+        let entries: Vec<(String, Vec<u8>)> = request
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
+            .collect();
+        let fields = Fields::from_list(&entries)
+            .map_err(|error| broken(format!("a header was refused ({error:?})")))?;
+        let outgoing = OutgoingRequest::new(fields);
+        let method = match request.method {
+            Method::Get => WasiMethod::Get,
+            Method::Post => WasiMethod::Post,
+            Method::Put => WasiMethod::Put,
+            Method::Patch => WasiMethod::Patch,
+            Method::Delete => WasiMethod::Delete,
+        };
+        let scheme = match uri.scheme_str() {
+            Some("http") => Scheme::Http,
+            _ => Scheme::Https,
+        };
+        let path_and_query = uri.path_and_query().map_or("/", |value| value.as_str());
+        outgoing
+            .set_method(&method)
+            .and_then(|()| outgoing.set_scheme(Some(&scheme)))
+            .and_then(|()| {
+                outgoing.set_authority(uri.authority().map(|authority| authority.as_str()))
+            })
+            .and_then(|()| outgoing.set_path_with_query(Some(path_and_query)))
+            .map_err(|()| broken("the host refused the request line"))?;
+        Ok(outgoing)
+    }
+
+    fn options(&self) -> RequestOptions {
+        let options = RequestOptions::new();
+        let remaining = Some(self.remaining());
+        // A host that does not support an option says so; the deadline
+        // below still holds.
+        let _ = options.set_connect_timeout(remaining);
+        let _ = options.set_first_byte_timeout(remaining);
+        let _ = options.set_between_bytes_timeout(remaining);
+        options
+    }
+
+    fn read_body(
+        &self,
+        body: &IncomingBody,
+        declared_length: Option<u64>,
+    ) -> Result<Vec<u8>, TransportError> {
+        if declared_length.is_some_and(|length| length > self.max_body_bytes) {
+            return Err(self.too_large());
+        }
+        let stream = body
+            .stream()
+            .map_err(|()| broken("the answer's body was already taken"))?;
+        let mut data = Vec::new();
+        loop {
+            match stream.read(READ_CHUNK) {
+                Ok(chunk) if chunk.is_empty() => {
+                    if !self.wait(&stream.subscribe()) {
+                        return Err(self.timed_out());
+                    }
+                }
+                Ok(chunk) => {
+                    if data.len() as u64 + chunk.len() as u64 > self.max_body_bytes {
+                        return Err(self.too_large());
+                    }
+                    data.extend_from_slice(&chunk);
+                }
+                Err(StreamError::Closed) => return Ok(data),
+                Err(StreamError::LastOperationFailed(error)) => {
+                    return Err(broken(format!(
+                        "Discord's answer broke off after {} bytes ({})",
+                        data.len(),
+                        error.to_debug_string()
+                    )));
+                }
+            }
+        }
+    }
+
+    fn too_large(&self) -> TransportError {
+        TransportError::new(
+            TransportFailure::TooLarge,
+            format!(
+                "Discord's answer is larger than the {} byte cap",
+                self.max_body_bytes
+            ),
+        )
+    }
+}
+
+fn broken(message: impl Into<String>) -> TransportError {
+    TransportError::new(TransportFailure::Broken, message)
+}
+
+/// A `wasi:http` error code in the categories retries care about.
+fn failure_of(code: ErrorCode) -> TransportError {
+    let failure = match &code {
+        ErrorCode::DnsTimeout
+        | ErrorCode::DnsError(_)
+        | ErrorCode::DestinationNotFound
+        | ErrorCode::DestinationUnavailable
+        | ErrorCode::DestinationIpUnroutable
+        | ErrorCode::ConnectionRefused
+        | ErrorCode::ConnectionTerminated
+        | ErrorCode::ConnectionLimitReached => TransportFailure::Unreachable,
+        ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout => TransportFailure::TimedOut,
+        _ => TransportFailure::Broken,
+    };
+    let message = match code {
+        ErrorCode::InternalError(Some(message)) => {
+            format!("the host refused the request: {message}")
+        }
+        other => format!("no answer from Discord ({other:?})"),
+    };
+    TransportError::new(failure, message)
+}
 
 impl Transport for WasiHttp {
-    fn send(&mut self, request: &Request) -> Result<Response, Error> {
-        let method = match request.method {
-            Method::Get => waki::Method::Get,
-            Method::Post => waki::Method::Post,
-            Method::Put => waki::Method::Put,
-            Method::Patch => waki::Method::Patch,
-            Method::Delete => waki::Method::Delete,
+    fn send(&mut self, request: &Request) -> Result<Response, TransportError> {
+        if self.remaining() == 0 {
+            return Err(self.timed_out());
+        }
+        let outgoing = self.outgoing(request)?;
+        let body = outgoing
+            .body()
+            .map_err(|()| broken("the request body was already taken"))?;
+        let pending =
+            outgoing_handler::handle(outgoing, Some(self.options())).map_err(failure_of)?;
+        if let Some(bytes) = &request.body {
+            let stream = body
+                .write()
+                .map_err(|()| broken("the request body stream was already taken"))?;
+            for chunk in bytes.chunks(4096) {
+                stream
+                    .blocking_write_and_flush(chunk)
+                    .map_err(|_| broken("the request body could not be written"))?;
+            }
+        }
+        OutgoingBody::finish(body, None).map_err(failure_of)?;
+
+        let answer = loop {
+            match pending.get() {
+                Some(Ok(result)) => break result.map_err(failure_of)?,
+                Some(Err(())) => return Err(broken("the answer was already taken")),
+                None if !self.wait(&pending.subscribe()) => return Err(self.timed_out()),
+                None => {}
+            }
         };
-        let mut builder = waki::Client::new().request(method, &request.url);
-        for (name, value) in &request.headers {
-            let name = http::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::transport(format!("header name {name:?} is not valid")))?;
-            builder = builder.header(name, value.as_str());
-        }
-        if let Some(body) = &request.body {
-            builder = builder.body(body.clone());
-        }
-        let answer = builder
-            .send()
-            .map_err(|error| Error::transport(format!("no answer from Discord: {error}")))?;
-        let status = answer.status_code();
-        let headers = answer
+        let status = answer.status();
+        let headers: Vec<(String, String)> = answer
             .headers()
-            .iter()
+            .entries()
+            .into_iter()
             .filter_map(|(name, value)| {
-                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+                Some((name.to_ascii_lowercase(), String::from_utf8(value).ok()?))
             })
             .collect();
+        let declared_length = headers
+            .iter()
+            .find(|(name, _)| name == "content-length")
+            .and_then(|(_, value)| value.trim().parse().ok());
         let body = answer
-            .body()
-            .map_err(|error| Error::transport(format!("Discord's answer broke off: {error}")))?;
+            .consume()
+            .map_err(|()| broken("the answer's body was already taken"))?;
+        let data = self.read_body(&body, declared_length)?;
+        drop(IncomingBody::finish(body));
         Ok(Response {
             status,
             headers,
-            body,
+            body: data,
         })
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        let nanos = (duration.as_nanos() as u64).min(self.remaining());
+        monotonic_clock::subscribe_duration(nanos).block();
+    }
+
+    fn elapsed(&self) -> Duration {
+        Duration::from_nanos(monotonic_clock::now().saturating_sub(self.started))
+    }
+
+    fn jitter(&mut self) -> f64 {
+        (wasip2::random::random::get_random_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }

@@ -123,8 +123,8 @@ impl Connector {
         self
     }
 
-    /// A fresh instance with its own store.
-    async fn instance(&self) -> wasmtime::Result<(Store<InstanceState>, bindings::Connector)> {
+    /// A fresh instance with its own store, for one call or several.
+    pub async fn session(&self) -> wasmtime::Result<Session> {
         let wasi = WasiCtx::builder().envs(&self.env).build();
         let state = InstanceState {
             wasi,
@@ -133,30 +133,26 @@ impl Connector {
         };
         let mut store = Store::new(self.pre.engine(), state);
         let instance = self.pre.instantiate_async(&mut store).await?;
-        Ok((store, instance))
+        Ok(Session { store, instance })
     }
 
     /// The tool catalogue.
     pub async fn list_tools(&self) -> wasmtime::Result<Vec<Tool>> {
-        let (mut store, instance) = self.instance().await?;
-        instance
-            .agent_tools_connector_tools()
-            .call_list_tools(&mut store)
-            .await
+        self.session().await?.list_tools().await
     }
 
-    /// Runs tool `name` with `arguments` (a JSON object). The outer `Err` is
-    /// a host failure (a trap); the inner one is the tool's typed error.
+    /// Runs tool `name` with `arguments` (a JSON object) in a fresh
+    /// instance. The outer `Err` is a host failure (a trap); the inner one
+    /// is the tool's typed error.
     pub async fn execute_tool(
         &self,
         name: &str,
         arguments: &str,
         credential: &Credential,
     ) -> wasmtime::Result<Result<Output, Error>> {
-        let (mut store, instance) = self.instance().await?;
-        instance
-            .agent_tools_connector_tools()
-            .call_execute_tool(&mut store, name, arguments, credential)
+        self.session()
+            .await?
+            .execute_tool(name, arguments, credential)
             .await
     }
 
@@ -166,11 +162,7 @@ impl Connector {
         request: &ProxyRequest,
         credential: &Credential,
     ) -> wasmtime::Result<Result<ProxyResponse, Error>> {
-        let (mut store, instance) = self.instance().await?;
-        instance
-            .agent_tools_connector_proxy()
-            .call_send(&mut store, request, credential)
-            .await
+        self.session().await?.proxy_send(request, credential).await
     }
 
     /// Trades an authorization `code` for a token.
@@ -181,10 +173,17 @@ impl Connector {
         redirect_uri: &str,
         code_verifier: &str,
     ) -> wasmtime::Result<Result<Token, Error>> {
-        let (mut store, instance) = self.instance().await?;
-        instance
+        let mut session = self.session().await?;
+        session
+            .instance
             .agent_tools_connector_oauth()
-            .call_exchange_code(&mut store, client, code, redirect_uri, code_verifier)
+            .call_exchange_code(
+                &mut session.store,
+                client,
+                code,
+                redirect_uri,
+                code_verifier,
+            )
             .await
     }
 
@@ -194,10 +193,11 @@ impl Connector {
         client: &Client,
         refresh_token: &str,
     ) -> wasmtime::Result<Result<Token, Error>> {
-        let (mut store, instance) = self.instance().await?;
-        instance
+        let mut session = self.session().await?;
+        session
+            .instance
             .agent_tools_connector_oauth()
-            .call_refresh_token(&mut store, client, refresh_token)
+            .call_refresh_token(&mut session.store, client, refresh_token)
             .await
     }
 
@@ -207,10 +207,11 @@ impl Connector {
         client: &Client,
         token: &str,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let (mut store, instance) = self.instance().await?;
-        instance
+        let mut session = self.session().await?;
+        session
+            .instance
             .agent_tools_connector_oauth()
-            .call_revoke_token(&mut store, client, token)
+            .call_revoke_token(&mut session.store, client, token)
             .await
     }
 
@@ -219,10 +220,53 @@ impl Connector {
         &self,
         request: &LinkRequest,
     ) -> wasmtime::Result<Result<Link, Error>> {
-        let (mut store, instance) = self.instance().await?;
-        instance
+        let mut session = self.session().await?;
+        session
+            .instance
             .agent_tools_connector_oauth()
-            .call_authorization_link(&mut store, request)
+            .call_authorization_link(&mut session.store, request)
+            .await
+    }
+}
+
+/// One instance of the component: calls made through it share its memory
+/// and resources, as in hosts that keep an instance for many requests.
+pub struct Session {
+    store: Store<InstanceState>,
+    instance: bindings::Connector,
+}
+
+impl Session {
+    /// The tool catalogue.
+    pub async fn list_tools(&mut self) -> wasmtime::Result<Vec<Tool>> {
+        self.instance
+            .agent_tools_connector_tools()
+            .call_list_tools(&mut self.store)
+            .await
+    }
+
+    /// Runs tool `name` with `arguments` (a JSON object).
+    pub async fn execute_tool(
+        &mut self,
+        name: &str,
+        arguments: &str,
+        credential: &Credential,
+    ) -> wasmtime::Result<Result<Output, Error>> {
+        self.instance
+            .agent_tools_connector_tools()
+            .call_execute_tool(&mut self.store, name, arguments, credential)
+            .await
+    }
+
+    /// Sends a raw request through the confined proxy.
+    pub async fn proxy_send(
+        &mut self,
+        request: &ProxyRequest,
+        credential: &Credential,
+    ) -> wasmtime::Result<Result<ProxyResponse, Error>> {
+        self.instance
+            .agent_tools_connector_proxy()
+            .call_send(&mut self.store, request, credential)
             .await
     }
 }

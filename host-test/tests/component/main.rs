@@ -7,4 +7,6 @@ mod common;
 mod credentials;
 mod errors;
 mod oauth;
+mod proxy;
+mod resilience;
 mod tools;

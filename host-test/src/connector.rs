@@ -20,12 +20,18 @@
 //! ```
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::error::Context as _;
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::limiter::{DiscordLimiter, EgressHooks};
 
 /// Rust types and calls generated from the contract in `wit/`.
 #[allow(missing_docs)]
@@ -47,11 +53,14 @@ pub use bindings::exports::agent_tools::connector::tools::{Blob, Output, Tool};
 /// The component built from this workspace's source by `build.rs`.
 pub const BUILT_COMPONENT: &str = env!("CONNECTOR_WASM");
 
-/// What one instance's store holds: its WASI and WASI HTTP state.
+/// What one instance's store holds: its WASI and WASI HTTP state, its
+/// egress hooks and its resource limits.
 pub struct InstanceState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
+    hooks: EgressHooks,
+    limits: StoreLimits,
 }
 
 impl WasiView for InstanceState {
@@ -68,22 +77,68 @@ impl WasiHttpView for InstanceState {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: wasmtime_wasi_http::default_hooks(),
+            hooks: &mut self.hooks,
         }
     }
 }
 
-/// The compiled, linked component and the environment its instances get.
+/// How often the engine's epoch ticks: the granularity of call deadlines.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What each instance may use.
+#[derive(Clone, Copy, Debug)]
+pub struct InstanceLimits {
+    /// Linear memory per instance.
+    pub memory_bytes: usize,
+    /// Wall time per call before the host traps it (the component keeps
+    /// its own, shorter deadline on network waits).
+    pub call_timeout: Duration,
+    /// Instances alive at once; further calls wait for a slot.
+    pub max_instances: usize,
+}
+
+impl Default for InstanceLimits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 64 << 20,
+            call_timeout: Duration::from_secs(30),
+            max_instances: 256,
+        }
+    }
+}
+
+/// The compiled, linked component and what its instances get: an
+/// environment, egress hooks and resource limits.
 #[derive(Clone)]
 pub struct Connector {
     pre: bindings::ConnectorPre<InstanceState>,
     env: Vec<(String, String)>,
+    hooks: EgressHooks,
+    limits: InstanceLimits,
+    slots: Arc<Semaphore>,
 }
 
 impl Connector {
     /// A wasmtime engine set up for the connector.
+    ///
+    /// Epoch interruption is on, and a thread ticks the epoch for as long
+    /// as the engine lives, so that calls can be given deadlines.
     pub fn engine() -> wasmtime::Result<Engine> {
-        Engine::new(&Config::new())
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("wasm-epoch".to_owned())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })
+            .context("starting the epoch thread")?;
+        Ok(engine)
     }
 
     /// Compiles the component in the file at `path`.
@@ -108,10 +163,28 @@ impl Connector {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         let pre = bindings::ConnectorPre::new(linker.instantiate_pre(component)?)?;
+        let limits = InstanceLimits::default();
         Ok(Self {
             pre,
             env: Vec::new(),
+            hooks: EgressHooks::default(),
+            limits,
+            slots: Arc::new(Semaphore::new(limits.max_instances)),
         })
+    }
+
+    /// This connector with `limits` on each instance.
+    pub fn with_limits(mut self, limits: InstanceLimits) -> Self {
+        self.limits = limits;
+        self.slots = Arc::new(Semaphore::new(limits.max_instances));
+        self
+    }
+
+    /// This connector sending every request through `limiter`, shared by
+    /// all its instances (and any other connector given the same one).
+    pub fn with_limiter(mut self, limiter: Arc<DiscordLimiter>) -> Self {
+        self.hooks = EgressHooks::limited(limiter);
+        self
     }
 
     /// This connector with `name=value` in its instances' environment
@@ -124,16 +197,35 @@ impl Connector {
     }
 
     /// A fresh instance with its own store, for one call or several.
+    ///
+    /// Waits while `max_instances` sessions are alive.
     pub async fn session(&self) -> wasmtime::Result<Session> {
+        let slot = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .context("the instance slots are closed")?;
         let wasi = WasiCtx::builder().envs(&self.env).build();
         let state = InstanceState {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
+            hooks: self.hooks.clone(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.limits.memory_bytes)
+                .trap_on_grow_failure(true)
+                .build(),
         };
         let mut store = Store::new(self.pre.engine(), state);
+        store.limiter(|state| &mut state.limits);
+        let ticks = (self.limits.call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
         let instance = self.pre.instantiate_async(&mut store).await?;
-        Ok(Session { store, instance })
+        Ok(Session {
+            store,
+            instance,
+            ticks,
+            _slot: slot,
+        })
     }
 
     /// The tool catalogue.
@@ -234,11 +326,15 @@ impl Connector {
 pub struct Session {
     store: Store<InstanceState>,
     instance: bindings::Connector,
+    /// The epoch ticks each call may run.
+    ticks: u64,
+    _slot: OwnedSemaphorePermit,
 }
 
 impl Session {
     /// The tool catalogue.
     pub async fn list_tools(&mut self) -> wasmtime::Result<Vec<Tool>> {
+        self.store.set_epoch_deadline(self.ticks);
         self.instance
             .agent_tools_connector_tools()
             .call_list_tools(&mut self.store)
@@ -252,6 +348,7 @@ impl Session {
         arguments: &str,
         credential: &Credential,
     ) -> wasmtime::Result<Result<Output, Error>> {
+        self.store.set_epoch_deadline(self.ticks);
         self.instance
             .agent_tools_connector_tools()
             .call_execute_tool(&mut self.store, name, arguments, credential)
@@ -264,6 +361,7 @@ impl Session {
         request: &ProxyRequest,
         credential: &Credential,
     ) -> wasmtime::Result<Result<ProxyResponse, Error>> {
+        self.store.set_epoch_deadline(self.ticks);
         self.instance
             .agent_tools_connector_proxy()
             .call_send(&mut self.store, request, credential)

@@ -1,6 +1,7 @@
 //! A native host for the Discord connector component.
 //!
 //! - [`connector`] loads the component in wasmtime and calls its exports;
+//! - [`limiter`] is the host-wide Discord rate limiter in the egress hook;
 //! - [`sandbox`] is a local HTTP server that answers like Discord does;
 //! - [`store`] keeps users' OAuth tokens in SQLite; [`auth`] obtains,
 //!   refreshes (single flight) and uses them; [`callback`] is the loopback
@@ -15,5 +16,6 @@ pub mod auth;
 pub mod callback;
 pub mod connector;
 pub mod demo;
+pub mod limiter;
 pub mod sandbox;
 pub mod store;

@@ -84,6 +84,7 @@ struct Shared {
     limiter: Mutex<RateLimiter>,
     policy: Mutex<RateLimitPolicy>,
     oauth: Mutex<OAuthServer>,
+    rate_limited: std::sync::atomic::AtomicUsize,
 }
 
 /// Locks `mutex`, carrying on if a panicking test poisoned it: the data
@@ -119,6 +120,7 @@ impl Sandbox {
             limiter: Mutex::new(RateLimiter::default()),
             policy: Mutex::new(RateLimitPolicy::default()),
             oauth: Mutex::new(OAuthServer::default()),
+            rate_limited: std::sync::atomic::AtomicUsize::new(0),
         });
         let router = Router::new()
             .fallback(handle)
@@ -173,6 +175,14 @@ impl Sandbox {
     /// Makes `token` valid with `grant` (replacing any grant it had).
     pub fn add_token(&self, token: impl Into<String>, grant: Grant) {
         lock(&self.shared.tokens).insert(token.into(), grant);
+    }
+
+    /// How many 429s the sandbox's own rate limiter has answered (scripted
+    /// faults not counted).
+    pub fn rate_limited_count(&self) -> usize {
+        self.shared
+            .rate_limited
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Sets how many requests per window each caller gets on each route.
@@ -303,6 +313,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let policy = *lock(&shared.policy);
     let standing = lock(&shared.limiter).admit(policy, endpoint.route(), caller_id);
     if standing.exceeded {
+        shared
+            .rate_limited
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         return respond(
             Reply::rate_limited(standing.reset_after),
             standing.headers(),

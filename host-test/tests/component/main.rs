@@ -6,6 +6,7 @@ mod catalogue;
 mod common;
 mod credentials;
 mod errors;
+mod host_limits;
 mod oauth;
 mod proxy;
 mod resilience;

@@ -6,7 +6,8 @@
 //! - [`store`] keeps users' OAuth tokens in SQLite; [`auth`] obtains,
 //!   refreshes (single flight) and uses them; [`callback`] is the loopback
 //!   redirect listener;
-//! - [`demo`] runs every tool, and the OAuth flow, against the sandbox.
+//! - [`demo`] runs every tool, and the OAuth flow, against the sandbox;
+//!   [`load`] is a bounded load test against it with random faults.
 //!
 //! The `discord-host` binary is a thin CLI over these.
 
@@ -17,5 +18,6 @@ pub mod callback;
 pub mod connector;
 pub mod demo;
 pub mod limiter;
+pub mod load;
 pub mod sandbox;
 pub mod store;

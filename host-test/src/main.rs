@@ -80,6 +80,22 @@ enum Command {
     Auth(AuthCommand),
     /// Start the Discord sandbox, run all 16 tools and the OAuth flow against it.
     Demo,
+    /// A bounded load test on loopback: many calls over many concurrent
+    /// instances while the sandbox injects random faults.
+    Load {
+        /// How many tool calls.
+        #[arg(long, default_value_t = 10_000)]
+        calls: usize,
+        /// How many instances at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// The share of requests the sandbox answers with a random fault.
+        #[arg(long, default_value_t = 0.1)]
+        fault_rate: f64,
+        /// The seed of the fault generator.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Run the Discord sandbox alone until interrupted.
     Sandbox {
         /// The loopback port to listen on.
@@ -413,6 +429,30 @@ async fn main() -> anyhow::Result<ExitCode> {
             report(result, output)
         }
         Command::Auth(command) => auth(&cli, command).await,
+        Command::Load {
+            calls,
+            concurrency,
+            fault_rate,
+            seed,
+        } => {
+            let sandbox = Sandbox::start().await?;
+            sandbox.set_rate_limit(sandbox::RateLimitPolicy {
+                limit: u32::MAX,
+                window: Duration::from_secs(1),
+            });
+            sandbox.set_chaos(Some((*fault_rate, *seed)));
+            let connector = cli
+                .connector()?
+                .with_env("DISCORD_API_BASE", sandbox.base_url());
+            let report = discord_host::load::run(&connector, *calls, *concurrency).await;
+            println!("{}", report.summary());
+            let whole = report.lost == 0 && report.mismatched == 0 && report.calls == *calls;
+            Ok(if whole {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Demo => run_demo(&cli).await,
         Command::Sandbox { port } => {
             let sandbox = Sandbox::start_on(([127, 0, 0, 1], *port).into()).await?;

@@ -85,6 +85,13 @@ struct Shared {
     policy: Mutex<RateLimitPolicy>,
     oauth: Mutex<OAuthServer>,
     rate_limited: std::sync::atomic::AtomicUsize,
+    chaos: Mutex<Option<Chaos>>,
+}
+
+/// Random faults on a share of requests, for load tests.
+struct Chaos {
+    rate: f64,
+    rng: fastrand::Rng,
 }
 
 /// Locks `mutex`, carrying on if a panicking test poisoned it: the data
@@ -121,6 +128,7 @@ impl Sandbox {
             policy: Mutex::new(RateLimitPolicy::default()),
             oauth: Mutex::new(OAuthServer::default()),
             rate_limited: std::sync::atomic::AtomicUsize::new(0),
+            chaos: Mutex::new(None),
         });
         let router = Router::new()
             .fallback(handle)
@@ -183,6 +191,17 @@ impl Sandbox {
         self.shared
             .rate_limited
             .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Answers a `rate` share of API requests (0 to 1) with a random fault
+    /// (500, 502 HTML, 503, short and long 429s, bad JSON, HTML with 200, a
+    /// body cut off, a slow answer), drawn from a generator seeded with
+    /// `seed`. `None` stops it.
+    pub fn set_chaos(&self, rate_and_seed: Option<(f64, u64)>) {
+        *lock(&self.shared.chaos) = rate_and_seed.map(|(rate, seed)| Chaos {
+            rate,
+            rng: fastrand::Rng::with_seed(seed),
+        });
     }
 
     /// Sets how many requests per window each caller gets on each route.
@@ -268,7 +287,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
                 fault.clone()
             })
     };
-    if let Some(fault) = fault {
+    if let Some(fault) = fault.or_else(|| chaotic_fault(&shared)) {
         return faulty_response(fault).await;
     }
     if parts.method == "POST" && (api_path == "/oauth2/token" || api_path == "/oauth2/token/revoke")
@@ -323,6 +342,44 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     }
     let reply = endpoints::answer(&endpoint, grant.as_ref(), query, &shared.fixtures);
     respond(reply, standing.headers())
+}
+
+/// A random fault, when chaos is on and the draw says so.
+fn chaotic_fault(shared: &Shared) -> Option<Fault> {
+    let mut chaos = lock(&shared.chaos);
+    let chaos = chaos.as_mut()?;
+    if chaos.rng.f64() >= chaos.rate {
+        return None;
+    }
+    let rate_limited = |retry_after: f64| {
+        Fault::json(429, serde_json::json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false }))
+            .header("x-ratelimit-scope", "user")
+    };
+    Some(match chaos.rng.u8(0..9) {
+        0 => Fault::json(
+            500,
+            serde_json::json!({ "message": "500: Internal Server Error", "code": 0 }),
+        ),
+        1 => Fault::status(502)
+            .header("content-type", "text/html")
+            .body("<html>502 Bad Gateway</html>"),
+        2 => Fault::status(503),
+        3 => rate_limited(0.05),
+        4 => rate_limited(60.0),
+        5 => Fault::status(200)
+            .header("content-type", "application/json")
+            .body("{\"truncated\": "),
+        6 => Fault::status(200)
+            .header("content-type", "text/html")
+            .body("<html>maintenance</html>"),
+        7 => Fault::status(200)
+            .header("content-type", "application/json")
+            .broken_off(2048, 64),
+        _ => Fault::status(404)
+            .header("content-type", "application/json")
+            .body(r#"{"message": "Unknown Guild", "code": 10004}"#)
+            .delay(std::time::Duration::from_millis(20)),
+    })
 }
 
 fn respond(reply: Reply, headers: Vec<(String, String)>) -> Response {

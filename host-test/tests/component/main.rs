@@ -7,6 +7,7 @@ mod common;
 mod credentials;
 mod errors;
 mod host_limits;
+mod load;
 mod oauth;
 mod proxy;
 mod resilience;

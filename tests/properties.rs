@@ -1,0 +1,252 @@
+//! Property tests (the stable toolchain's stand-in for cargo-fuzz): the
+//! argument checker, request building, response mapping and the proxy's
+//! path confinement, fed arbitrary input. `scripts/fuzz` runs them for a
+//! set time with fresh seeds.
+
+use discord_connector::catalogue::CATALOGUE;
+use discord_connector::error::ErrorKind;
+use discord_connector::http::Response;
+use discord_connector::proxy::normalised_path;
+use discord_connector::response::tool_output;
+use discord_connector::tool::OutputKind;
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+/// Each tool's path template: `{}` marks a variable segment.
+fn template(tool: &str) -> &'static str {
+    match tool {
+        "discord_get_current_user_application_entitlements" => {
+            "/users/@me/applications/{}/entitlements"
+        }
+        "discord_get_gateway" => "/gateway",
+        "discord_get_guild_template" => "/guilds/templates/{}",
+        "discord_get_guild_widget" => "/guilds/{}/widget.json",
+        "discord_get_guild_widget_png" => "/guilds/{}/widget.png",
+        "discord_get_invite_deprecated" | "discord_resolve_invite" => "/invites/{}",
+        "discord_get_my_guild_member" => "/users/@me/guilds/{}/member",
+        "discord_get_my_oauth2_authorization" => "/oauth2/@me",
+        "discord_get_my_user" => "/users/@me",
+        "discord_get_openid_connect_userinfo" => "/oauth2/userinfo",
+        "discord_get_public_keys" => "/oauth2/keys",
+        "discord_get_user" => "/users/{}",
+        "discord_list_my_guilds" => "/users/@me/guilds",
+        "discord_list_sticker_packs" => "/sticker-packs",
+        "discord_retrieve_user_connections" => "/users/@me/connections",
+        other => panic!("no template for {other}"),
+    }
+}
+
+/// Strings that try hard to escape: separators, dots, encodings, links.
+fn hostile_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => any::<String>(),
+        2 => "[a-zA-Z0-9_./?#%@:\\\\ -]{0,40}",
+        1 => Just("..".to_owned()),
+        1 => Just("@me".to_owned()),
+        1 => Just("%2e%2e".to_owned()),
+        3 => "(https?://)?(www\\.)?(discord\\.gg/|discord\\.com/invite/|discord\\.new/|discord\\.com/template/)[a-zA-Z0-9_./?#%-]{0,20}",
+        4 => "[0-9]{1,22}",
+        3 => "[a-zA-Z0-9_-]{1,70}",
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        hostile_string().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec(("[a-z_]{1,12}", inner), 0..4)
+                .prop_map(|pairs| Value::Object(pairs.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// A value for a property with `schema`: mostly of the right type, with
+/// hostile content, sometimes of any type at all.
+fn value_for(schema: &Value) -> BoxedStrategy<Value> {
+    let types = schema["type"].to_string();
+    let typed: BoxedStrategy<Value> = if let Some(choices) = schema["enum"].as_array() {
+        let choices: Vec<Value> = choices.iter().filter(|c| !c.is_null()).cloned().collect();
+        prop_oneof![
+            prop::sample::select(choices),
+            hostile_string().prop_map(Value::String)
+        ]
+        .boxed()
+    } else if types.contains("integer") {
+        prop_oneof![
+            (-5i64..300).prop_map(Value::from),
+            any::<i64>().prop_map(Value::from)
+        ]
+        .boxed()
+    } else if types.contains("boolean") {
+        any::<bool>().prop_map(Value::Bool).boxed()
+    } else if types.contains("array") {
+        prop::collection::vec(hostile_string().prop_map(Value::String), 0..4)
+            .prop_map(Value::Array)
+            .boxed()
+    } else {
+        hostile_string().prop_map(Value::String).boxed()
+    };
+    prop_oneof![8 => typed, 1 => json_value()].boxed()
+}
+
+/// An arguments object built from each tool's own properties, with values
+/// from [`value_for`], and now and then a stray field.
+fn arguments_for(tool_index: usize) -> impl Strategy<Value = String> {
+    let schema = CATALOGUE[tool_index].input_schema();
+    let properties: Vec<(String, Value)> = schema["properties"]
+        .as_object()
+        .map(|properties| {
+            properties
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let values: Vec<BoxedStrategy<Option<Value>>> = properties
+        .iter()
+        .map(|(_, schema)| prop::option::weighted(0.8, value_for(schema)).boxed())
+        .collect();
+    let names: Vec<String> = properties.into_iter().map(|(name, _)| name).collect();
+    (values, prop::option::weighted(0.1, json_value())).prop_map(move |(values, stray)| {
+        let mut object: Map<String, Value> = names
+            .iter()
+            .cloned()
+            .zip(values)
+            .filter_map(|(name, value)| Some((name, value?)))
+            .collect();
+        if let Some(stray) = stray {
+            object.insert("stray".to_owned(), stray);
+        }
+        Value::Object(object).to_string()
+    })
+}
+
+fn check_path(tool: &str, path: &str) -> Result<(), TestCaseError> {
+    let expected: Vec<&str> = template(tool).split('/').collect();
+    let actual: Vec<&str> = path.split('/').collect();
+    prop_assert_eq!(expected.len(), actual.len(), "{} -> {}", tool, path);
+    for (want, got) in expected.iter().zip(&actual) {
+        if *want == "{}" {
+            prop_assert!(
+                !got.is_empty() && *got != "." && *got != "..",
+                "{} -> {}",
+                tool,
+                path
+            );
+            prop_assert!(
+                got.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_@".contains(&b)),
+                "{} -> {}",
+                tool,
+                path
+            );
+        } else {
+            prop_assert_eq!(want, got, "{} -> {}", tool, path);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_text_is_checked_without_panicking(tool in 0..CATALOGUE.len(), text in any::<String>()) {
+        if let Err(error) = CATALOGUE[tool].plan(&text) {
+            prop_assert_eq!(error.kind, ErrorKind::InvalidArguments);
+        }
+    }
+
+    #[test]
+    fn no_argument_moves_a_request_off_its_route((tool, arguments) in (0..CATALOGUE.len()).prop_flat_map(|tool| (Just(tool), arguments_for(tool)))) {
+        let spec = &CATALOGUE[tool];
+        match spec.plan(&arguments) {
+            Ok(endpoint) => {
+                let path_and_query = endpoint.path_and_query();
+                let path = path_and_query.split('?').next().unwrap();
+                check_path(spec.name, path)?;
+            }
+            Err(error) => {
+                prop_assert_eq!(error.kind, ErrorKind::InvalidArguments);
+                prop_assert!(error.message.starts_with("invalid arguments for "));
+            }
+        }
+    }
+
+    #[test]
+    fn any_answer_maps_to_an_output_or_a_typed_error(
+        status in 100u16..600,
+        headers in prop::collection::vec(("(content-type|retry-after|x-ratelimit-[a-z-]{1,12}|x-[a-z]{1,8})", any::<String>()), 0..5),
+        body in prop_oneof![prop::collection::vec(any::<u8>(), 0..256), json_value().prop_map(|v| v.to_string().into_bytes())],
+        png in any::<bool>(),
+    ) {
+        let secret = "sbx-secret-token-value";
+        let mut body = body;
+        body.extend_from_slice(secret.as_bytes());
+        let response = Response { status, headers, body };
+        let kind = if png { OutputKind::Png } else { OutputKind::Json };
+        match tool_output(kind, response, &[secret]) {
+            Ok(_) => prop_assert!((200..300).contains(&status)),
+            Err(error) => {
+                prop_assert!(!error.message.contains(secret));
+                prop_assert!(!error.details.unwrap_or_default().contains(secret));
+                if !(200..300).contains(&status) {
+                    prop_assert_eq!(error.kind, ErrorKind::from_status(status));
+                    prop_assert_eq!(error.status, Some(status));
+                } else {
+                    prop_assert_eq!(error.kind, ErrorKind::Transport);
+                }
+                prop_assert_eq!(error.retry_after_ms.is_some(), status == 429);
+            }
+        }
+    }
+
+    #[test]
+    fn proxy_paths_stay_under_the_api_base(path in prop_oneof![any::<String>(), "/[a-zA-Z0-9_./?#%@:\\\\ -]{0,40}"]) {
+        if let Ok(normalised) = normalised_path(&path) {
+            prop_assert!(normalised.starts_with('/') && !normalised.starts_with("//"), "{:?} -> {:?}", path, normalised);
+            prop_assert!(!normalised.contains(['?', '#', '\\']), "{:?} -> {:?}", path, normalised);
+            for segment in normalised.split('/') {
+                let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+                prop_assert!(decoded != ".." && decoded != ".", "{:?} -> {:?}", path, normalised);
+                prop_assert!(!decoded.contains(['/', '\\']), "{:?} -> {:?}", path, normalised);
+            }
+        }
+    }
+}
+
+/// The route property is only worth something if arbitrary arguments are
+/// often accepted: count how often they are, for tools with variable paths.
+#[test]
+fn the_route_property_sees_accepted_arguments() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    let mut runner = TestRunner::deterministic();
+    let mut accepted = 0;
+    let mut tried = 0;
+    for (index, tool) in CATALOGUE.iter().enumerate() {
+        if !template(tool.name).contains("{}") {
+            continue;
+        }
+        let strategy = arguments_for(index);
+        for _ in 0..300 {
+            tried += 1;
+            let arguments = strategy.new_tree(&mut runner).unwrap().current();
+            if tool.plan(&arguments).is_ok() {
+                accepted += 1;
+            }
+        }
+    }
+    assert!(
+        accepted * 20 > tried,
+        "only {accepted} of {tried} generated argument sets were accepted"
+    );
+}

@@ -3,6 +3,8 @@
 //! path confinement, fed arbitrary input. `scripts/fuzz` runs them for a
 //! set time with fresh seeds.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use discord_connector::catalogue::CATALOGUE;
 use discord_connector::error::ErrorKind;
 use discord_connector::http::Response;

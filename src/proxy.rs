@@ -87,7 +87,7 @@ pub fn normalised_path(path: &str) -> Result<String, Error> {
             _ => segments.push(utf8_percent_encode(segment, PATH_SEGMENT).to_string()),
         }
     }
-    let trailing = if path.len() > 1 && path.ends_with('/') {
+    let trailing = if !segments.is_empty() && path.ends_with('/') {
         "/"
     } else {
         ""
@@ -153,6 +153,7 @@ mod tests {
             ("/users//@me", "/users/@me"),
             ("/users/./@me/", "/users/@me/"),
             ("/", "/"),
+            ("/./", "/"),
             ("/guilds/1/members/search", "/guilds/1/members/search"),
             ("/emoji/caf%C3%A9", "/emoji/caf%C3%A9"),
             ("/emoji/a b", "/emoji/a%20b"),

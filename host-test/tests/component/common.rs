@@ -69,3 +69,12 @@ pub async fn error_of(
 pub fn assert_kind(error: &Error, kind: ErrorKind) {
     assert_eq!(error.kind, kind, "{}", error.message);
 }
+
+/// The `Authorization` header `credential` must produce.
+pub fn expected_authorization(credential: &Credential) -> Option<String> {
+    match credential {
+        Credential::None => None,
+        Credential::Bearer(token) => Some(format!("Bearer {token}")),
+        Credential::Bot(token) => Some(format!("Bot {token}")),
+    }
+}

@@ -3,7 +3,7 @@
 use discord_host::connector::{Credential, CredentialKind, ErrorKind};
 
 use crate::catalogue::TABLE;
-use crate::common::{assert_kind, bot, error_of, setup, user};
+use crate::common::{assert_kind, bot, error_of, expected_authorization, setup, user};
 
 /// Arguments that satisfy each tool's schema.
 fn valid_arguments(tool: &str) -> &'static str {
@@ -43,11 +43,7 @@ async fn every_tool_runs_with_every_kind_it_accepts() {
                 result.err().map(|e| e.message)
             );
             let sent = sandbox.requests().pop().expect("a request was sent");
-            let expected = match &credential {
-                Credential::None => None,
-                Credential::Bearer(token) => Some(format!("Bearer {token}")),
-                Credential::Bot(token) => Some(format!("Bot {token}")),
-            };
+            let expected = expected_authorization(&credential);
             assert_eq!(
                 sent.header("authorization").map(str::to_owned),
                 expected,

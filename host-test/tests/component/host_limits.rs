@@ -161,7 +161,7 @@ async fn a_component_that_allocates_without_end_hits_the_memory_cap() {
     assert!(next.is_ok(), "the host keeps serving");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_component_that_loops_is_stopped_at_its_deadline() {
     let limits = InstanceLimits {
         call_timeout: Duration::from_millis(300),

@@ -6,7 +6,7 @@ use discord_host::demo;
 use discord_host::sandbox::tokens::{BOT_TOKEN, USER_TOKEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{json_of, setup, user};
+use crate::common::{expected_authorization, json_of, setup, user};
 
 /// What each demo call must send: path and query under the API base.
 const EXPECTED_PATHS: [(&str, &str); 16] = [
@@ -67,11 +67,7 @@ async fn every_tool_sends_its_request_and_returns_discords_answer() {
         assert!(outcome.result.is_ok(), "{tool}: {:?}", outcome.result);
         assert_eq!(request.method, "GET", "{tool}");
         assert_eq!(request.path_and_query, format!("/api/v10{path}"), "{tool}");
-        let expected_authorization = match &outcome.call.credential {
-            Credential::None => None,
-            Credential::Bearer(token) => Some(format!("Bearer {token}")),
-            Credential::Bot(token) => Some(format!("Bot {token}")),
-        };
+        let expected_authorization = expected_authorization(&outcome.call.credential);
         assert_eq!(
             request.header("authorization").map(str::to_owned),
             expected_authorization,

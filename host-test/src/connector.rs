@@ -50,6 +50,34 @@ pub use bindings::exports::agent_tools::connector::proxy::{
 };
 pub use bindings::exports::agent_tools::connector::tools::{Blob, Output, Tool};
 
+/// The contract's names: `not-found`, `rate-limited`, ...
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::UnknownTool => "unknown-tool",
+            Self::InvalidArguments => "invalid-arguments",
+            Self::MissingCredential => "missing-credential",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not-found",
+            Self::RateLimited => "rate-limited",
+            Self::Upstream => "upstream",
+            Self::Transport => "transport",
+        })
+    }
+}
+
+/// The contract's names: `none`, `bearer`, `bot`.
+impl std::fmt::Display for CredentialKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "none",
+            Self::Bearer => "bearer",
+            Self::Bot => "bot",
+        })
+    }
+}
+
 /// The component built from this workspace's source by `build.rs`.
 pub const BUILT_COMPONENT: &str = env!("CONNECTOR_WASM");
 

@@ -128,7 +128,7 @@ pub async fn run(connector: &Connector) -> Vec<DemoOutcome> {
         let elapsed = started.elapsed();
         let result = match result {
             Ok(Ok(output)) => Ok(summary(&output)),
-            Ok(Err(error)) => Err(format!("{:?}: {}", error.kind, error.message)),
+            Ok(Err(error)) => Err(format!("{}: {}", error.kind, error.message)),
             Err(trap) => Err(format!("host error: {trap:#}")),
         };
         outcomes.push(DemoOutcome {

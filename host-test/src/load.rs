@@ -178,7 +178,7 @@ pub async fn run(connector: &Connector, calls: usize, concurrency: usize) -> Loa
                         }
                     }
                     Ok(Ok(Output::Binary(_))) => Outcome::Mismatched,
-                    Ok(Err(error)) => Outcome::Error(format!("{:?}", error.kind).to_lowercase()),
+                    Ok(Err(error)) => Outcome::Error(error.kind.to_string()),
                     Err(_) => Outcome::Lost,
                 };
                 (outcome, began.elapsed())

@@ -238,7 +238,7 @@ fn report(result: Result<Output, Error>, output: &Path) -> anyhow::Result<ExitCo
                 .as_deref()
                 .and_then(|details| serde_json::from_str::<serde_json::Value>(details).ok());
             let report = serde_json::json!({
-                "kind": format!("{:?}", error.kind),
+                "kind": error.kind.to_string(),
                 "message": error.message,
                 "status": error.status,
                 "code": error.code,
@@ -254,10 +254,7 @@ fn report(result: Result<Output, Error>, output: &Path) -> anyhow::Result<ExitCo
 async fn tools(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
     let tools = cli.connector()?.list_tools().await.map_err(host_error)?;
     let kinds = |tool: &discord_host::connector::Tool| -> Vec<String> {
-        tool.accepts
-            .iter()
-            .map(|kind| format!("{kind:?}").to_lowercase())
-            .collect()
+        tool.accepts.iter().map(ToString::to_string).collect()
     };
     if json {
         let tools: Vec<serde_json::Value> = tools

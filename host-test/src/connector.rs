@@ -295,15 +295,7 @@ impl Connector {
     ) -> wasmtime::Result<Result<Token, Error>> {
         let mut session = self.session().await?;
         session
-            .instance
-            .agent_tools_connector_oauth()
-            .call_exchange_code(
-                &mut session.store,
-                client,
-                code,
-                redirect_uri,
-                code_verifier,
-            )
+            .exchange_code(client, code, redirect_uri, code_verifier)
             .await
     }
 
@@ -313,11 +305,9 @@ impl Connector {
         client: &Client,
         refresh_token: &str,
     ) -> wasmtime::Result<Result<Token, Error>> {
-        let mut session = self.session().await?;
-        session
-            .instance
-            .agent_tools_connector_oauth()
-            .call_refresh_token(&mut session.store, client, refresh_token)
+        self.session()
+            .await?
+            .refresh_token(client, refresh_token)
             .await
     }
 
@@ -327,12 +317,7 @@ impl Connector {
         client: &Client,
         token: &str,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let mut session = self.session().await?;
-        session
-            .instance
-            .agent_tools_connector_oauth()
-            .call_revoke_token(&mut session.store, client, token)
-            .await
+        self.session().await?.revoke_token(client, token).await
     }
 
     /// An OAuth 2.0 authorization link with PKCE.
@@ -340,12 +325,7 @@ impl Connector {
         &self,
         request: &LinkRequest,
     ) -> wasmtime::Result<Result<Link, Error>> {
-        let mut session = self.session().await?;
-        session
-            .instance
-            .agent_tools_connector_oauth()
-            .call_authorization_link(&mut session.store, request)
-            .await
+        self.session().await?.authorization_link(request).await
     }
 }
 
@@ -393,6 +373,59 @@ impl Session {
         self.instance
             .agent_tools_connector_proxy()
             .call_send(&mut self.store, request, credential)
+            .await
+    }
+
+    /// Trades an authorization `code` for a token.
+    pub async fn exchange_code(
+        &mut self,
+        client: &Client,
+        code: &str,
+        redirect_uri: &str,
+        code_verifier: &str,
+    ) -> wasmtime::Result<Result<Token, Error>> {
+        self.store.set_epoch_deadline(self.ticks);
+        self.instance
+            .agent_tools_connector_oauth()
+            .call_exchange_code(&mut self.store, client, code, redirect_uri, code_verifier)
+            .await
+    }
+
+    /// Trades a (single-use) refresh token for a new token pair.
+    pub async fn refresh_token(
+        &mut self,
+        client: &Client,
+        refresh_token: &str,
+    ) -> wasmtime::Result<Result<Token, Error>> {
+        self.store.set_epoch_deadline(self.ticks);
+        self.instance
+            .agent_tools_connector_oauth()
+            .call_refresh_token(&mut self.store, client, refresh_token)
+            .await
+    }
+
+    /// Revokes a token, and with it the user's grant.
+    pub async fn revoke_token(
+        &mut self,
+        client: &Client,
+        token: &str,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        self.store.set_epoch_deadline(self.ticks);
+        self.instance
+            .agent_tools_connector_oauth()
+            .call_revoke_token(&mut self.store, client, token)
+            .await
+    }
+
+    /// An OAuth 2.0 authorization link with PKCE.
+    pub async fn authorization_link(
+        &mut self,
+        request: &LinkRequest,
+    ) -> wasmtime::Result<Result<Link, Error>> {
+        self.store.set_epoch_deadline(self.ticks);
+        self.instance
+            .agent_tools_connector_oauth()
+            .call_authorization_link(&mut self.store, request)
             .await
     }
 }

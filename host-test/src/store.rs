@@ -103,6 +103,20 @@ fn unix_seconds(time: SystemTime) -> i64 {
         .map_or(0, |since| since.as_secs() as i64)
 }
 
+/// The token in the first five columns of `row`: access token, refresh
+/// token, scopes, expiry, needs-reauthorization.
+fn token_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredToken> {
+    let scopes: String = row.get(2)?;
+    let expires_at: i64 = row.get(3)?;
+    Ok(StoredToken {
+        access_token: row.get(0)?,
+        refresh_token: row.get(1)?,
+        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+        expires_at: UNIX_EPOCH + Duration::from_secs(expires_at.max(0) as u64),
+        needs_reauthorization: row.get(4)?,
+    })
+}
+
 impl TokenStore {
     /// Opens (or creates) the store at `path`. A new file is created with
     /// mode 0600 before SQLite writes a byte to it.
@@ -163,44 +177,25 @@ impl TokenStore {
                 "SELECT access_token, refresh_token, scopes, expires_at, needs_reauthorization
                  FROM tokens WHERE connection = ?1 AND identifier = ?2",
                 params![key.connection, key.identifier],
-                |row| {
-                    let scopes: String = row.get(2)?;
-                    let expires_at: i64 = row.get(3)?;
-                    Ok(StoredToken {
-                        access_token: row.get(0)?,
-                        refresh_token: row.get(1)?,
-                        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
-                        expires_at: UNIX_EPOCH + Duration::from_secs(expires_at.max(0) as u64),
-                        needs_reauthorization: row.get(4)?,
-                    })
-                },
+                token_from_row,
             )
             .optional()
     }
 
     /// Every stored key with its token, ordered by connection and identifier.
     pub fn list(&self) -> rusqlite::Result<Vec<(ConnectionKey, StoredToken)>> {
-        let keys: Vec<ConnectionKey> = {
-            let connection = self.connection();
-            let mut statement = connection.prepare(
-                "SELECT connection, identifier FROM tokens ORDER BY connection, identifier",
-            )?;
-            statement
-                .query_map([], |row| {
-                    Ok(ConnectionKey::new(
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                    ))
-                })?
-                .collect::<rusqlite::Result<_>>()?
-        };
-        let mut entries = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some(token) = self.get(&key)? {
-                entries.push((key, token));
-            }
-        }
-        Ok(entries)
+        let connection = self.connection();
+        let mut statement = connection.prepare(
+            "SELECT access_token, refresh_token, scopes, expires_at, needs_reauthorization,
+                    connection, identifier
+             FROM tokens ORDER BY connection, identifier",
+        )?;
+        statement
+            .query_map([], |row| {
+                let key = ConnectionKey::new(row.get::<_, String>(5)?, row.get::<_, String>(6)?);
+                Ok((key, token_from_row(row)?))
+            })?
+            .collect()
     }
 
     /// Flags `key` as needing a new authorization.

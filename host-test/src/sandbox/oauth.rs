@@ -87,12 +87,7 @@ impl OAuthServer {
     /// Approves an authorization request at once, as the sandbox user:
     /// the `Location` to redirect to, or a status and message.
     pub fn authorize(&mut self, query: &[(String, String)]) -> Result<String, (u16, String)> {
-        let get = |name: &str| {
-            query
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.as_str())
-        };
+        let get = |name: &str| field(query, name);
         let redirect_uri = get("redirect_uri").unwrap_or_default();
         if get("client_id") != Some(APPLICATION_ID) {
             return Err((400, "Unknown client_id".to_owned()));
@@ -142,11 +137,7 @@ impl OAuthServer {
         authorization: Option<&str>,
         tokens: &mut HashMap<String, Grant>,
     ) -> OAuthReply {
-        let get = |name: &str| {
-            form.iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.as_str())
-        };
+        let get = |name: &str| field(form, name);
         let confidential = match client_authentication(form, authorization) {
             Ok(confidential) => confidential,
             Err(reply) => return reply,
@@ -273,11 +264,7 @@ impl OAuthServer {
         if let Err(reply) = client_authentication(form, authorization) {
             return reply;
         }
-        let token = form
-            .iter()
-            .find(|(key, _)| key == "token")
-            .map(|(_, value)| value.as_str())
-            .unwrap_or_default();
+        let token = field(form, "token").unwrap_or_default();
         let grant = self
             .grants
             .iter()
@@ -309,11 +296,7 @@ fn client_authentication(
     form: &[(String, String)],
     authorization: Option<&str>,
 ) -> Result<bool, OAuthReply> {
-    let get = |name: &str| {
-        form.iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
-    };
+    let get = |name: &str| field(form, name).map(str::to_owned);
     let invalid_client = || oauth_error(401, "invalid_client", "Invalid client credentials.");
     let (client_id, secret) = match authorization.and_then(|value| value.strip_prefix("Basic ")) {
         Some(encoded) => {
@@ -332,6 +315,14 @@ fn client_authentication(
         Some(_) => Err(invalid_client()),
         None => Ok(false),
     }
+}
+
+/// The value of the first `name` pair in a form or query.
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
 }
 
 fn urlencode(value: &str) -> String {

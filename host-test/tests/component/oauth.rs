@@ -661,6 +661,10 @@ fn the_store_file_is_private_and_tokens_stay_out_of_debug() {
         assert_eq!(mode, 0o600);
     }
     let reopened = TokenStore::open(&path).unwrap();
+    let listed = reopened.list().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].0, key);
+    assert_eq!(listed[0].1.access_token, "secret-access");
     assert_eq!(
         reopened
             .get(&key)

@@ -11,6 +11,7 @@
 //! let tool = catalogue::find("discord_get_user").unwrap();
 //! let endpoint = tool.plan(r#"{"user_id": "@me"}"#).unwrap();
 //! assert_eq!(endpoint.path_and_query(), "/users/@me");
+//! assert_eq!(endpoint.method().to_string(), "GET");
 //! ```
 
 use schemars::JsonSchema;
@@ -19,9 +20,10 @@ use serde::Deserialize;
 use crate::arguments::{
     Bounded, InviteCode, Snowflake, SnowflakeList, TemplateCode, UserRef, WidgetStyle,
 };
-use crate::credential::CredentialKind;
-use crate::route::Route;
-use crate::tool::{ANYONE, Endpoint, OutputKind, Tool, ToolSpec, USER_ONLY, USER_OR_BOT};
+use crate::credential::{ANYONE, CredentialKind, USER_ONLY, USER_OR_BOT};
+use crate::response::OutputKind;
+use crate::route::{Endpoint, Route};
+use crate::tool::{Tool, ToolSpec};
 
 /// Every tool, in the order `list-tools` gives them.
 pub static CATALOGUE: [ToolSpec; 16] = [

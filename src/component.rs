@@ -4,8 +4,9 @@
 use crate::catalogue::CATALOGUE;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind};
+use crate::http::TransportError;
 use crate::oauth::Grant;
-use crate::tool::Output;
+use crate::response::Output;
 use crate::wasi_http::WasiHttp;
 use crate::{credential, execute};
 
@@ -139,7 +140,7 @@ impl oauth::Guest for Component {
             wasip2::random::random::get_random_bytes(crate::oauth::LINK_ENTROPY_BYTES as u64);
         let entropy: [u8; crate::oauth::LINK_ENTROPY_BYTES] = random
             .try_into()
-            .map_err(|_| Error::transport("wasi:random gave too few bytes"))?;
+            .map_err(|_| Error::from(TransportError::broken("wasi:random gave too few bytes")))?;
         let request = crate::oauth::LinkRequest {
             client_id: request.client_id,
             redirect_uri: request.redirect_uri,

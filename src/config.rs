@@ -1,16 +1,19 @@
-//! The component's configuration, read from `wasi:cli/environment`.
+//! The component's configuration, read from `wasi:cli/environment`: every
+//! default the connector has, and the rule every base URL it is given (API
+//! base, authorization page, OAuth redirect) must follow.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use http::Uri;
 
-use crate::error::Error;
-use crate::oauth::DEFAULT_AUTHORIZE_URL;
-use crate::retry::RetryPolicy;
+use crate::error::{Error, REDACTED};
+use crate::http::TransportError;
 
 /// Discord's API v10 base.
 pub const DEFAULT_API_BASE: &str = "https://discord.com/api/v10";
+/// Discord's authorization page.
+pub const DEFAULT_AUTHORIZE_URL: &str = "https://discord.com/oauth2/authorize";
 
 /// The whole call's deadline unless `DISCORD_TIMEOUT_MS` says otherwise
 /// (discord.js's default).
@@ -19,6 +22,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(2);
 /// The largest answer body read unless `DISCORD_MAX_BODY_BYTES` says otherwise.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
+/// How many times a request is sent again, at most (no setting changes it).
+pub const MAX_RETRIES: u32 = 2;
+/// The first backoff after a transient failure; it doubles each time.
+pub const BASE_BACKOFF: Duration = Duration::from_millis(200);
 
 /// Settings from the environment, checked once per call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,15 +83,6 @@ impl Config {
         Ok(config)
     }
 
-    /// How patient a call with these settings is.
-    pub fn retry_policy(&self) -> RetryPolicy {
-        RetryPolicy {
-            max_rate_limit_wait: self.max_retry_wait,
-            deadline: self.timeout,
-            ..RetryPolicy::default()
-        }
-    }
-
     /// The absolute URL of `path_and_query` under the API base.
     pub fn api_url(&self, path_and_query: &str) -> String {
         format!("{}{path_and_query}", self.api_base)
@@ -99,20 +97,23 @@ fn number(setting: &str, value: &str, min: u64, max: u64) -> Result<u64, Error> 
         .ok()
         .filter(|number| (min..=max).contains(number))
         .ok_or_else(|| {
-            Error::transport(format!(
+            TransportError::broken(format!(
                 "{setting} {value:?} is refused: it must be a whole number from {min} to {max}"
             ))
+            .into()
         })
 }
 
 /// `value` as a base URL without a trailing slash, if it is an absolute
 /// `https` URL, or `http` to a loopback host, with no credentials, query or
-/// fragment.
+/// fragment. A refusal shows the value without its userinfo.
 pub fn checked_base_url(setting: &str, value: &str) -> Result<String, Error> {
     let refuse = |why: &str| {
-        Err(Error::transport(format!(
-            "{setting} {value:?} is refused: {why}"
-        )))
+        Err(TransportError::broken(format!(
+            "{setting} {:?} is refused: {why}",
+            without_userinfo(value)
+        ))
+        .into())
     };
     if value.contains(['#', '?']) || value.chars().any(char::is_whitespace) {
         return refuse("it may not hold a query, a fragment or white space");
@@ -126,6 +127,13 @@ pub fn checked_base_url(setting: &str, value: &str) -> Result<String, Error> {
     if authority.as_str().contains('@') {
         return refuse("it may not hold credentials");
     }
+    let host_and_port = match authority.port_u16() {
+        Some(port) => format!("{}:{port}", authority.host()),
+        None => authority.host().to_owned(),
+    };
+    if host_and_port != authority.as_str() {
+        return refuse("its port must be a number");
+    }
     match scheme {
         "https" => {}
         "http" if is_loopback(authority.host()) => {}
@@ -133,6 +141,30 @@ pub fn checked_base_url(setting: &str, value: &str) -> Result<String, Error> {
         _ => return refuse("the scheme must be https"),
     }
     Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// `value` fit to echo: anything from where a host would start (after
+/// `scheme:` and its slashes, else the very start) up to the last `@` is
+/// replaced, since it may be `user:password`. Judged on the raw text, not a
+/// parse, so that no malformed value slips a secret through; a refused value
+/// with an `@` in its path loses more than it needs to, which is harmless.
+fn without_userinfo(value: &str) -> String {
+    let Some(at) = value.rfind('@') else {
+        return value.to_owned();
+    };
+    let is_scheme = |scheme: &str| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    };
+    let after_scheme = value
+        .find(':')
+        .filter(|&colon| is_scheme(&value[..colon]))
+        .filter(|&colon| value[colon + 1..].starts_with(['/', '\\']))
+        .map_or(0, |colon| colon + 1);
+    let start = value.len() - value[after_scheme..].trim_start_matches(['/', '\\']).len();
+    format!("{}{REDACTED}{}", &value[..start], &value[at..])
 }
 
 /// Whether `host` (as a URI gives it, IPv6 in brackets) is this machine.
@@ -214,10 +246,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.timeout, Duration::from_millis(2500));
-        assert_eq!(
-            config.retry_policy().max_rate_limit_wait,
-            Duration::from_millis(100)
-        );
+        assert_eq!(config.max_retry_wait, Duration::from_millis(100));
         assert_eq!(config.max_body_bytes, 1024);
         let defaults = Config::from_vars([]).unwrap();
         assert_eq!(
@@ -231,7 +260,46 @@ mod tests {
         ] {
             let error = Config::from_vars([(name, value)]).unwrap_err();
             assert!(error.message.contains(name), "{}", error.message);
+            assert_eq!(error.details.as_deref(), Some(r#"{"class":"broken"}"#));
         }
+    }
+
+    #[test]
+    fn refusals_never_echo_userinfo() {
+        let cases = [
+            (
+                "https://user:secret@discord.com/api",
+                "https://[redacted]@discord.com/api",
+            ),
+            ("http://secret@127.0.0.1/x", "http://[redacted]@127.0.0.1/x"),
+            ("https://u:secret@host/a b", "https://[redacted]@host/a b"),
+            ("https://u:sec/ret@host/", "https://[redacted]@host/"),
+            ("https:/u:secret@host", "https:/[redacted]@host"),
+            ("https:\\\\u:secret@host", "https:\\\\[redacted]@host"),
+            ("u:secret@host", "[redacted]@host"),
+            ("https:u:secret@host", "[redacted]@host"),
+            ("ftp://secret@host", "ftp://[redacted]@host"),
+        ];
+        for setting in ["DISCORD_API_BASE", "DISCORD_AUTHORIZE_URL"] {
+            for (value, shown) in cases {
+                let error = Config::from_vars([(setting, value)]).expect_err(value);
+                assert!(!error.message.contains("secret"), "{}", error.message);
+                assert!(
+                    error
+                        .message
+                        .contains(&format!("{setting} {shown:?} is refused")),
+                    "{value}: {}",
+                    error.message
+                );
+            }
+        }
+        assert_eq!(without_userinfo("a@b://secret@c"), "[redacted]@c");
+        assert_eq!(
+            without_userinfo("https://discord.com/users/@me"),
+            "https://[redacted]@me",
+            "an @ anywhere is taken for the end of userinfo"
+        );
+        assert_eq!(without_userinfo("https://x/"), "https://x/");
     }
 
     #[test]
@@ -247,6 +315,9 @@ mod tests {
             "https://discord.com/api?x=1",
             "https://discord.com/api#x",
             "https://user:pw@discord.com/api",
+            "https://discord.com:/api",
+            "https://discord.com:http/api",
+            "https://user:p/w@discord.com/api",
         ] {
             assert!(base(value).is_err(), "{value} was accepted");
         }

@@ -23,6 +23,17 @@ impl fmt::Display for CredentialKind {
     }
 }
 
+/// Credential kinds for tools anyone may call.
+pub const ANYONE: &[CredentialKind] = &[
+    CredentialKind::None,
+    CredentialKind::Bearer,
+    CredentialKind::Bot,
+];
+/// Credential kinds for tools that act as a user or a bot.
+pub const USER_OR_BOT: &[CredentialKind] = &[CredentialKind::Bearer, CredentialKind::Bot];
+/// Credential kinds for tools that only a user's OAuth token can call.
+pub const USER_ONLY: &[CredentialKind] = &[CredentialKind::Bearer];
+
 /// A call's credential. `Debug` never shows the token.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credential {

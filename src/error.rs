@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::query;
+
 /// What went wrong, as the contract's `error-kind` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
@@ -77,12 +79,8 @@ impl Error {
         Self::new(ErrorKind::InvalidArguments, message)
     }
 
-    /// No usable answer.
-    pub fn transport(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Transport, message)
-    }
-
-    /// Replaces every occurrence of each of `secrets` in the message and details.
+    /// Replaces every occurrence of each of `secrets`, in each form
+    /// [`redact`] knows, in the message and details.
     pub fn redacted(mut self, secrets: &[&str]) -> Self {
         self.message = redact(&self.message, secrets);
         self.details = self.details.map(|details| redact(&details, secrets));
@@ -101,17 +99,41 @@ impl std::error::Error for Error {}
 /// What stands in for a secret in text that leaves the component.
 pub const REDACTED: &str = "[redacted]";
 
-/// `text` with every occurrence of each of `secrets` replaced by [`REDACTED`].
+/// `text` with every occurrence of each of `secrets` replaced by [`REDACTED`],
+/// whether written as is, JSON-escaped (as inside a JSON string), or
+/// percent-encoded (with `%20` or `+` for a space).
 ///
-/// Discord sometimes echoes what it was sent; this is the last gate before
-/// such text reaches an agent or a log.
+/// Discord sometimes echoes what it was sent, in whichever of those forms it
+/// was sent or it writes; this is the last gate before such text reaches an
+/// agent or a log.
 pub fn redact(text: &str, secrets: &[&str]) -> String {
-    secrets
+    let mut forms: Vec<String> = secrets
         .iter()
         .filter(|secret| !secret.is_empty())
-        .fold(text.to_owned(), |text, secret| {
-            text.replace(secret, REDACTED)
-        })
+        .flat_map(|secret| forms_of(secret))
+        .collect();
+    // Longest first, so no form leaves part of a longer one behind.
+    forms.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    forms.dedup();
+    forms.iter().fold(text.to_owned(), |text, form| {
+        if text.contains(form.as_str()) {
+            text.replace(form.as_str(), REDACTED)
+        } else {
+            text
+        }
+    })
+}
+
+/// The ways `secret` may be written in text that echoes it.
+fn forms_of(secret: &str) -> [String; 4] {
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|json| json.strip_suffix('"'))
+        .unwrap_or(secret);
+    let percent = query::encode(secret);
+    let plus = percent.replace("%20", "+");
+    [secret.to_owned(), json.to_owned(), percent, plus]
 }
 
 #[cfg(test)]
@@ -130,11 +152,36 @@ mod tests {
 
     #[test]
     fn redaction_removes_every_copy_of_the_secret() {
-        let error = Error::transport("token abc.def in abc.def")
+        let error = Error::new(ErrorKind::Transport, "token abc.def in abc.def")
             .redacted(&["abc.def", "in"])
             .to_string();
         assert_eq!(error, "token [redacted] [redacted] [redacted]");
         assert_eq!(redact("nothing here", &[""]), "nothing here");
         assert_eq!(redact("nothing here", &[]), "nothing here");
+    }
+
+    #[test]
+    fn redaction_covers_escaped_and_encoded_forms() {
+        let secret = "to ken\"+/\\é&=";
+        let forms = [
+            ("literal", secret.to_owned()),
+            ("json", r#"to ken\"+/\\é&="#.to_owned()),
+            ("percent", "to%20ken%22%2B%2F%5C%C3%A9%26%3D".to_owned()),
+            ("plus", "to+ken%22%2B%2F%5C%C3%A9%26%3D".to_owned()),
+        ];
+        for (name, form) in forms {
+            let text = format!("Discord said {form} back");
+            assert_eq!(
+                redact(&text, &[secret]),
+                "Discord said [redacted] back",
+                "{name}: {form}"
+            );
+        }
+        let error = Error {
+            details: Some(format!(r#"{{"echo":{}}}"#, serde_json::json!(secret))),
+            ..Error::new(ErrorKind::Upstream, "x")
+        }
+        .redacted(&[secret]);
+        assert_eq!(error.details.unwrap(), r#"{"echo":"[redacted]"}"#);
     }
 }

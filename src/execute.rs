@@ -5,12 +5,11 @@ use crate::catalogue;
 use crate::config::Config;
 use crate::credential::Credential;
 use crate::error::{Error, ErrorKind};
-use crate::http::{Method, Request, Response, Transport};
+use crate::http::{Request, Response, Transport};
 use crate::oauth::{self, Client, Grant, Token};
 use crate::proxy::{self, ProxyRequest};
-use crate::response;
+use crate::response::{self, Output};
 use crate::retry::{Decision, RetryPolicy};
-use crate::tool::Output;
 
 /// Runs tool `name` with `arguments` (a JSON object) and `credential`.
 ///
@@ -42,13 +41,13 @@ pub fn execute_tool(
         ));
     }
     let request = Request::new(
-        Method::Get,
+        endpoint.method(),
         config.api_url(&endpoint.path_and_query()),
         credential,
     );
     let secret = credential.secret();
     let secrets = secret.as_slice();
-    let answer = send_with_retries(&request, &config.retry_policy(), transport)
+    let answer = send_with_retries(&request, &RetryPolicy::from_config(config), transport)
         .map_err(|error| error.redacted(secrets))?;
     response::tool_output(tool.output, answer, secrets)
 }
@@ -95,30 +94,6 @@ pub fn proxy_send(
         .map_err(|error| Error::from(error).redacted(secret.as_slice()))
 }
 
-/// The secrets a token endpoint call carries, none of which may reach an error.
-fn secrets_of<'a>(
-    client: &'a Client,
-    grant: Option<&Grant<'a>>,
-    token: Option<&'a str>,
-) -> Vec<&'a str> {
-    let mut secrets: Vec<&str> = client
-        .client_secret
-        .as_deref()
-        .into_iter()
-        .chain(token)
-        .collect();
-    match grant {
-        Some(Grant::AuthorizationCode {
-            code,
-            code_verifier,
-            ..
-        }) => secrets.extend([*code, *code_verifier]),
-        Some(Grant::RefreshToken(refresh_token)) => secrets.push(refresh_token),
-        None => {}
-    }
-    secrets
-}
-
 /// Trades `grant` (a code or a refresh token) for a token.
 pub fn fetch_token(
     client: &Client,
@@ -127,8 +102,9 @@ pub fn fetch_token(
     transport: &mut impl Transport,
 ) -> Result<Token, Error> {
     let request = oauth::token_request(config, client, grant)?;
-    let secrets = secrets_of(client, Some(grant), None);
-    let answer = send_with_retries(&request, &config.retry_policy(), transport)
+    let secrets = oauth::secrets_of(client, Some(grant), None);
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let answer = send_with_retries(&request, &RetryPolicy::from_config(config), transport)
         .map_err(|error| error.redacted(&secrets))?;
     oauth::token_from(&answer, &secrets)
 }
@@ -141,8 +117,9 @@ pub fn revoke_token(
     transport: &mut impl Transport,
 ) -> Result<(), Error> {
     let request = oauth::revoke_request(config, client, token)?;
-    let secrets = secrets_of(client, None, Some(token));
-    let answer = send_with_retries(&request, &config.retry_policy(), transport)
+    let secrets = oauth::secrets_of(client, None, Some(token));
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let answer = send_with_retries(&request, &RetryPolicy::from_config(config), transport)
         .map_err(|error| error.redacted(&secrets))?;
     oauth::revoked_from(&answer, &secrets)
 }
@@ -154,7 +131,7 @@ mod tests {
 
     use super::*;
     use crate::error::ErrorKind;
-    use crate::http::{TransportError, TransportFailure};
+    use crate::http::{Method, TransportError, TransportFailure};
 
     /// Records what would be sent, answers from a script (the last answer
     /// repeats), and keeps a pretend clock that only sleeping moves.
@@ -236,6 +213,7 @@ mod tests {
         let mut recorder = scripted(vec![unreachable]);
         let error = run(&mut recorder, "discord_get_gateway", "{}", Credential::None).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Transport);
+        assert_eq!(error.details.as_deref(), Some(r#"{"class":"unreachable"}"#));
         assert_eq!(recorder.sent.len(), 3);
     }
 
@@ -300,6 +278,7 @@ mod tests {
         )
         .unwrap();
         let request = &recorder.sent[0];
+        assert_eq!(request.method, Method::Get);
         assert_eq!(
             request.url,
             "http://127.0.0.1:1/api/v10/users/@me/guilds?after=10&limit=5&with_counts=true"
@@ -347,6 +326,45 @@ mod tests {
             assert_eq!(error.kind, kind, "{name}: {}", error.message);
         }
         assert!(recorder.sent.is_empty());
+    }
+
+    #[test]
+    fn token_calls_post_and_keep_their_secrets() {
+        let config =
+            Config::from_vars([("DISCORD_API_BASE", "http://127.0.0.1:1/api/v10")]).unwrap();
+        let client = Client {
+            client_id: "1".into(),
+            client_secret: Some("client-secret".into()),
+        };
+        let grant = Grant::AuthorizationCode {
+            code: "the code",
+            redirect_uri: "http://127.0.0.1:1/cb",
+            code_verifier: &"v".repeat(43),
+        };
+        let mut recorder = scripted(vec![status(
+            400,
+            r#"{"error":"invalid_grant","error_description":"code the%20code, secret client-secret"}"#,
+        )]);
+        let error = fetch_token(&client, &grant, &config, &mut recorder).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Unauthorized);
+        assert!(!error.message.contains("the%20code"), "{}", error.message);
+        assert!(
+            !error.message.contains("client-secret"),
+            "{}",
+            error.message
+        );
+        assert_eq!(recorder.sent[0].method, Method::Post);
+        assert_eq!(
+            recorder.sent[0].url,
+            "http://127.0.0.1:1/api/v10/oauth2/token"
+        );
+
+        let timed_out = Err(TransportError::new(TransportFailure::TimedOut, "slow"));
+        let mut recorder = scripted(vec![timed_out]);
+        let error = revoke_token(&client, "tok", &config, &mut recorder).unwrap_err();
+        assert_eq!(error.details.as_deref(), Some(r#"{"class":"timeout"}"#));
+        assert_eq!(recorder.sent.len(), 1);
+        assert_eq!(recorder.sent[0].method, Method::Post);
     }
 
     #[test]

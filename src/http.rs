@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::credential::Credential;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 
 /// The `User-Agent` Discord asks API clients to send.
 pub const USER_AGENT: &str = concat!(
@@ -156,11 +156,28 @@ impl TransportError {
             message: message.into(),
         }
     }
+
+    /// A [`TransportFailure::Broken`] exchange, described by `message`.
+    pub fn broken(message: impl Into<String>) -> Self {
+        Self::new(TransportFailure::Broken, message)
+    }
 }
 
+/// The one way a `transport` error is made: its `details` name the failure's
+/// class, `{"class":"timeout"}` (or `too-large`, `unreachable`, `broken`),
+/// so an agent can tell waiting from retrying from giving up.
 impl From<TransportError> for Error {
     fn from(error: TransportError) -> Self {
-        Error::transport(error.message)
+        let class = match error.failure {
+            TransportFailure::TimedOut => "timeout",
+            TransportFailure::TooLarge => "too-large",
+            TransportFailure::Unreachable => "unreachable",
+            TransportFailure::Broken => "broken",
+        };
+        Error {
+            details: Some(serde_json::json!({ "class": class }).to_string()),
+            ..Error::new(ErrorKind::Transport, error.message)
+        }
     }
 }
 
@@ -181,4 +198,30 @@ pub trait Transport {
 
     /// A random number in `[0, 1)` to spread retries (jitter).
     fn jitter(&mut self) -> f64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_errors_name_their_class() {
+        let cases = [
+            (TransportFailure::TimedOut, r#"{"class":"timeout"}"#),
+            (TransportFailure::TooLarge, r#"{"class":"too-large"}"#),
+            (TransportFailure::Unreachable, r#"{"class":"unreachable"}"#),
+            (TransportFailure::Broken, r#"{"class":"broken"}"#),
+        ];
+        for (failure, details) in cases {
+            let error = Error::from(TransportError::new(failure, "no answer"));
+            assert_eq!(error.kind, ErrorKind::Transport);
+            assert_eq!(error.message, "no answer");
+            assert_eq!(error.details.as_deref(), Some(details), "{failure:?}");
+            assert_eq!((error.status, error.code), (None, None));
+        }
+        assert_eq!(
+            TransportError::broken("x"),
+            TransportError::new(TransportFailure::Broken, "x")
+        );
+    }
 }

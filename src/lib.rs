@@ -5,13 +5,31 @@
 //! - [`catalogue`] declares the 16 tools, each as an argument struct (whose
 //!   JSON Schema is derived) and a [`tool::Tool`] impl;
 //! - [`arguments`] checks a call's arguments against that schema;
-//! - [`route`] writes Discord's paths, [`http`] holds requests and answers,
-//!   [`response`] maps answers to outputs and typed [`error::Error`]s;
+//! - [`route`] writes Discord's paths and knows each one's method, [`query`]
+//!   encodes every query string and form body, [`http`] holds requests and
+//!   answers, [`response`] maps answers to outputs and typed
+//!   [`error::Error`]s;
+//! - [`config`] holds every default and the rule for base URLs;
 //! - [`execute`] runs one call over any [`http::Transport`], retrying as
 //!   [`retry`] decides; [`proxy`] confines raw requests to the API base;
 //! - [`oauth`] builds PKCE authorization links and token endpoint requests;
 //! - on `wasm32`, `component` exports the WIT contract in `wit/` and
 //!   `wasi_http` is the one module that touches the network.
+//!
+//! Modules only use modules of lower layers, so the graph has no cycle:
+//!
+//! 1. `query`, `credential`
+//! 2. `error` (query)
+//! 3. `http` (credential, error), `arguments` (error)
+//! 4. `config` (error, http), `route` (http, query), `response` (error, http)
+//! 5. `tool` (arguments, credential, error, response, route),
+//!    `retry` (config, http, response), `proxy` (config, credential, error,
+//!    http, query), `oauth` (config, credential, error, http, query,
+//!    response, route)
+//! 6. `catalogue` (arguments, credential, response, route, tool)
+//! 7. `execute` (catalogue, config, credential, error, http, oauth, proxy,
+//!    response, retry)
+//! 8. the shell: `wasi_http` (config, http), `component` (any)
 //!
 //! ```
 //! use discord_connector::{catalogue::CATALOGUE, config::Config, credential::Credential};
@@ -49,6 +67,7 @@ pub mod execute;
 pub mod http;
 pub mod oauth;
 pub mod proxy;
+pub mod query;
 pub mod response;
 pub mod retry;
 pub mod route;

@@ -22,18 +22,16 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, checked_base_url};
 use crate::credential::Credential;
 use crate::error::{Error, ErrorKind};
-use crate::http::{Method, Request, Response};
+use crate::http::{Request, Response};
+use crate::query;
+use crate::response::{broken_answer, error_from};
 use crate::route::Route;
-
-/// Discord's authorization page.
-pub const DEFAULT_AUTHORIZE_URL: &str = "https://discord.com/oauth2/authorize";
 
 /// How many random bytes one authorization link takes: 32 for the PKCE
 /// verifier, 32 for the state.
@@ -94,14 +92,6 @@ const RESERVED_PARAMETERS: &[&str] = &[
     "access_token",
     "refresh_token",
 ];
-
-/// Query values keep only RFC 3986's unreserved characters: a space is
-/// `%20`, never `+`, which every server reads the same way.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// What an authorization link is made from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -311,29 +301,24 @@ pub fn authorization_link(
 
     let base = checked_base_url("DISCORD_AUTHORIZE_URL", authorize_url)?;
     Ok(Link {
-        url: format!("{base}?{}", query_string(&pairs)),
+        url: format!("{base}?{}", query::string(pairs)),
         state,
         code_verifier,
     })
 }
 
-/// `pairs` as a query string, each name and value percent-encoded.
-pub fn query_string(pairs: &[(&str, &str)]) -> String {
-    let encoded: Vec<String> = pairs
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(name, QUERY_VALUE),
-                utf8_percent_encode(value, QUERY_VALUE)
-            )
-        })
-        .collect();
-    encoded.join("&")
+/// The Basic credentials of a confidential client: base64 of its id and
+/// secret, each form-encoded first (RFC 6749 §2.3.1).
+fn basic_credentials(client_id: &str, secret: &str) -> String {
+    STANDARD.encode(format!(
+        "{}:{}",
+        query::encode(client_id),
+        query::encode(secret)
+    ))
 }
 
-/// A form-encoded POST to the token endpoint at `route`, authenticating the
-/// client by HTTP Basic when it has a secret, by `client_id` otherwise.
+/// A form-encoded request to the token endpoint at `route`, authenticating
+/// the client by HTTP Basic when it has a secret, by `client_id` otherwise.
 fn token_endpoint_request<'a>(
     config: &Config,
     client: &'a Client,
@@ -342,7 +327,7 @@ fn token_endpoint_request<'a>(
 ) -> Result<Request, Error> {
     check_client_id(&client.client_id)?;
     let mut request = Request::new(
-        Method::Post,
+        route.method(),
         config.api_url(&route.to_string()),
         &Credential::None,
     );
@@ -353,14 +338,9 @@ fn token_endpoint_request<'a>(
             ));
         }
         Some(secret) => {
-            let pair = format!(
-                "{}:{}",
-                form_urlencoded::byte_serialize(client.client_id.as_bytes()).collect::<String>(),
-                form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>()
-            );
             request.headers.push((
                 "authorization".to_owned(),
-                format!("Basic {}", STANDARD.encode(pair)),
+                format!("Basic {}", basic_credentials(&client.client_id, secret)),
             ));
         }
         None => form.push(("client_id", &client.client_id)),
@@ -369,10 +349,7 @@ fn token_endpoint_request<'a>(
         "content-type".to_owned(),
         "application/x-www-form-urlencoded".to_owned(),
     ));
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    request.body = Some(body.into_bytes());
+    request.body = Some(query::string(form).into_bytes());
     Ok(request)
 }
 
@@ -426,6 +403,32 @@ pub fn revoke_request<'a>(
     token_endpoint_request(config, client, Route::OAuth2TokenRevoke, form)
 }
 
+/// The secrets a token endpoint call carries, none of which may reach an
+/// error: the client secret (also as the Basic credentials it is sent in,
+/// and in base64 alone), `grant`'s code and verifier or refresh token, and
+/// the `token` being revoked.
+pub fn secrets_of(client: &Client, grant: Option<&Grant<'_>>, token: Option<&str>) -> Vec<String> {
+    let mut secrets: Vec<String> = Vec::new();
+    if let Some(secret) = client.client_secret.as_deref() {
+        secrets.extend([
+            secret.to_owned(),
+            basic_credentials(&client.client_id, secret),
+            STANDARD.encode(secret),
+        ]);
+    }
+    secrets.extend(token.map(str::to_owned));
+    match grant {
+        Some(Grant::AuthorizationCode {
+            code,
+            code_verifier,
+            ..
+        }) => secrets.extend([(*code).to_owned(), (*code_verifier).to_owned()]),
+        Some(Grant::RefreshToken(refresh_token)) => secrets.push((*refresh_token).to_owned()),
+        None => {}
+    }
+    secrets
+}
+
 /// Discord's token answer.
 #[derive(Deserialize)]
 struct TokenAnswer {
@@ -449,10 +452,12 @@ struct OAuthError {
 /// message.
 pub fn token_from(response: &Response, secrets: &[&str]) -> Result<Token, Error> {
     check_answer(response, secrets)?;
-    let answer: TokenAnswer = serde_json::from_slice(&response.body).map_err(|error| Error {
-        status: Some(response.status),
-        ..Error::transport(format!("Discord's token answer is not a token ({error})"))
-            .redacted(secrets)
+    let answer: TokenAnswer = serde_json::from_slice(&response.body).map_err(|error| {
+        broken_answer(
+            response.status,
+            format!("Discord's token answer is not a token ({error})"),
+        )
+        .redacted(secrets)
     })?;
     Ok(Token {
         access_token: answer.access_token,
@@ -468,13 +473,21 @@ pub fn revoked_from(response: &Response, secrets: &[&str]) -> Result<(), Error> 
     check_answer(response, secrets)
 }
 
+/// A refusal with an RFC 6749 error code maps by that code where it says
+/// more than the status (Discord answers a bad code or secret with a 400);
+/// any other refusal maps by status.
 fn check_answer(response: &Response, secrets: &[&str]) -> Result<(), Error> {
     let status = response.status;
     if (200..300).contains(&status) {
         return Ok(());
     }
     let Ok(oauth) = serde_json::from_slice::<OAuthError>(&response.body) else {
-        return Err(crate::response::error_from(response).redacted(secrets));
+        return Err(error_from(response).redacted(secrets));
+    };
+    let kind = match oauth.error.as_str() {
+        "invalid_grant" | "invalid_client" => ErrorKind::Unauthorized,
+        "invalid_request" | "invalid_scope" => ErrorKind::InvalidArguments,
+        _ => ErrorKind::from_status(status),
     };
     let description = oauth
         .error_description
@@ -484,7 +497,7 @@ fn check_answer(response: &Response, secrets: &[&str]) -> Result<(), Error> {
     let details =
         serde_json::json!({ "error": oauth.error, "error_description": oauth.error_description });
     Err(Error {
-        kind: ErrorKind::from_status(status),
+        kind,
         message: format!(
             "Discord refused the token request with {status} {}{description}",
             oauth.error
@@ -500,6 +513,7 @@ fn check_answer(response: &Response, secrets: &[&str]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::DEFAULT_AUTHORIZE_URL;
 
     fn link_request() -> LinkRequest {
         LinkRequest {
@@ -690,7 +704,7 @@ mod tests {
             &["the-code"],
         )
         .unwrap_err();
-        assert_eq!(error.kind, ErrorKind::Upstream);
+        assert_eq!(error.kind, ErrorKind::Unauthorized);
         assert_eq!(error.status, Some(400));
         assert!(error.message.contains("invalid_grant"), "{}", error.message);
         assert!(!error.message.contains("the-code"), "{}", error.message);
@@ -700,5 +714,127 @@ mod tests {
         assert_eq!(error.kind, ErrorKind::Unauthorized);
         let error = token_from(&answer(200, "<html>"), &[]).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Transport);
+        assert_eq!(error.details.as_deref(), Some(r#"{"class":"broken"}"#));
+    }
+
+    fn refusal(status: u16, body: &str) -> Error {
+        let response = Response {
+            status,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        };
+        revoked_from(&response, &["the-secret"]).unwrap_err()
+    }
+
+    #[test]
+    fn oauth_errors_map_to_kinds() {
+        let cases = [
+            (400, "invalid_grant", ErrorKind::Unauthorized),
+            (400, "invalid_client", ErrorKind::Unauthorized),
+            (401, "invalid_client", ErrorKind::Unauthorized),
+            (400, "invalid_request", ErrorKind::InvalidArguments),
+            (400, "invalid_scope", ErrorKind::InvalidArguments),
+            (400, "unsupported_grant_type", ErrorKind::Upstream),
+            (400, "unauthorized_client", ErrorKind::Upstream),
+            (429, "slow_down", ErrorKind::RateLimited),
+            (503, "temporarily_unavailable", ErrorKind::Upstream),
+        ];
+        for (status, code, kind) in cases {
+            let error = refusal(status, &format!(r#"{{"error":"{code}"}}"#));
+            assert_eq!(error.kind, kind, "{status} {code}");
+            assert_eq!(error.status, Some(status));
+            assert!(error.message.contains(code), "{}", error.message);
+            let details: serde_json::Value = serde_json::from_str(&error.details.unwrap()).unwrap();
+            assert_eq!(
+                details,
+                serde_json::json!({ "error": code, "error_description": null })
+            );
+        }
+        let error = refusal(
+            400,
+            r#"{"error":"invalid_request","error_description":"bad the-secret"}"#,
+        );
+        assert_eq!(
+            error.details.as_deref(),
+            Some(r#"{"error":"invalid_request","error_description":"bad [redacted]"}"#)
+        );
+        assert_eq!(
+            error.message,
+            "Discord refused the token request with 400 invalid_request: bad [redacted]"
+        );
+        let error = refusal(400, r#"{"message":"Invalid Form Body","code":50035}"#);
+        assert_eq!((error.kind, error.code), (ErrorKind::Upstream, Some(50035)));
+    }
+
+    #[test]
+    fn token_requests_are_posts_with_one_encoding() {
+        let client = Client {
+            client_id: "1".into(),
+            client_secret: Some("a b+c".into()),
+        };
+        let grant = Grant::AuthorizationCode {
+            code: "x y",
+            redirect_uri: "http://127.0.0.1:1/cb",
+            code_verifier: &"v".repeat(43),
+        };
+        let request = token_request(&config(), &client, &grant).unwrap();
+        assert_eq!(request.method, Route::OAuth2Token.method());
+        let body = String::from_utf8(request.body.clone().unwrap()).unwrap();
+        assert!(body.contains("code=x%20y&"), "{body}");
+        assert!(
+            body.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb"),
+            "{body}"
+        );
+        assert_eq!(
+            request.header("authorization"),
+            Some(format!("Basic {}", STANDARD.encode("1:a%20b%2Bc")).as_str())
+        );
+        let revoke = revoke_request(&config(), &client, "t").unwrap();
+        assert_eq!(revoke.method, Route::OAuth2TokenRevoke.method());
+    }
+
+    #[test]
+    fn the_secrets_of_a_call_cover_its_basic_credentials() {
+        let client = Client {
+            client_id: "1".into(),
+            client_secret: Some("s3cr:t".into()),
+        };
+        let grant = Grant::RefreshToken("refresh-me");
+        let request = token_request(&config(), &client, &grant).unwrap();
+        let basic = request.header("authorization").unwrap();
+        let basic = basic.strip_prefix("Basic ").unwrap();
+        let secrets = secrets_of(&client, Some(&grant), None);
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let echoed = format!(
+            r#"{{"error":"invalid_client","error_description":"{basic} {} s3cr:t refresh-me"}}"#,
+            STANDARD.encode("s3cr:t")
+        );
+        let response = Response {
+            status: 401,
+            headers: Vec::new(),
+            body: echoed.into_bytes(),
+        };
+        let error = token_from(&response, &secrets).unwrap_err();
+        assert_eq!(
+            error.message,
+            "Discord refused the token request with 401 invalid_client: \
+             [redacted] [redacted] [redacted] [redacted]"
+        );
+        assert!(!error.details.unwrap().contains(basic));
+        assert_eq!(secrets_of(&client, None, Some("t")).len(), 4);
+    }
+
+    #[test]
+    fn a_refused_redirect_uri_keeps_its_userinfo_secret() {
+        let mut request = link_request();
+        request.redirect_uri = "http://user:secret@example.com/cb".into();
+        let error = authorization_link(&request, DEFAULT_AUTHORIZE_URL, &[0; 64]).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidArguments);
+        assert!(!error.message.contains("secret"), "{}", error.message);
+        assert!(
+            error.message.contains("[redacted]@example.com"),
+            "{}",
+            error.message
+        );
     }
 }

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::credential::Credential;
 use crate::error::Error;
 use crate::http::{Method, Request};
-use crate::oauth::query_string;
+use crate::query;
 
 /// Characters encoded when they appear raw in a path segment.
 const PATH_SEGMENT: &AsciiSet = &CONTROLS
@@ -117,15 +117,11 @@ pub fn build_request(
     if proxy.query.iter().any(|(name, _)| name.is_empty()) {
         return Err(refuse("query names may not be empty"));
     }
-    let pairs: Vec<(&str, &str)> = proxy
-        .query
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .collect();
-    let path_and_query = if pairs.is_empty() {
+    let path_and_query = if proxy.query.is_empty() {
         path
     } else {
-        format!("{path}?{}", query_string(&pairs))
+        let pairs = proxy.query.iter().map(|(name, value)| (name, value));
+        format!("{path}?{}", query::string(pairs))
     };
     let mut request = Request::new(method, config.api_url(&path_and_query), credential);
     if let Some(body) = &proxy.body {

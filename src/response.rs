@@ -3,24 +3,56 @@
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorKind};
-use crate::http::Response;
-use crate::tool::{Output, OutputKind};
+use crate::http::{Response, TransportError};
 
 /// The first bytes of every PNG file.
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
+/// The largest `errors` field passed on as `details`, in bytes; a larger
+/// one is summed up instead, so no answer balloons what an agent is handed.
+pub const MAX_ERRORS_BYTES: usize = 64 * 1024;
+
+/// What a successful answer carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    /// A JSON document.
+    Json,
+    /// A PNG image.
+    Png,
+}
+
+/// A tool's successful result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A JSON document, as Discord sent it.
+    Json(String),
+    /// Binary content, such as a PNG image.
+    Binary {
+        /// Its media type, such as `image/png`.
+        content_type: String,
+        /// The exact bytes.
+        data: Vec<u8>,
+    },
+}
+
 /// Discord's JSON error body: `{"code": 10004, "message": "Unknown Guild"}`,
 /// with field `errors` on 400s and `retry_after` / `global` on 429s.
+///
+/// It borrows from the body: `errors` stays raw JSON text, checked but never
+/// built into a tree, which for a large array would take many times the
+/// body's size in memory.
 #[derive(Debug, Default, Deserialize)]
-pub struct ApiError {
+pub struct ApiError<'a> {
     /// Discord's JSON error code (0 for a plain 401).
     pub code: Option<u32>,
     /// Discord's human-readable message.
     pub message: Option<String>,
-    /// Per-field errors, as in "Invalid Form Body" (50035).
-    pub errors: Option<serde_json::Value>,
+    /// Per-field errors, as in "Invalid Form Body" (50035), as raw JSON.
+    #[serde(borrow)]
+    pub errors: Option<&'a RawValue>,
     /// With 429: seconds to wait.
     pub retry_after: Option<f64>,
     /// With 429: whether the global limit was hit.
@@ -49,19 +81,18 @@ pub fn tool_output(
 fn json_output(response: Response) -> Result<Output, Error> {
     let status = response.status;
     if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&response.body) {
-        return Err(Error {
-            status: Some(status),
-            ..Error::transport(format!(
-                "Discord answered {status} with a body that is not JSON ({error})"
-            ))
-        });
+        return Err(broken_answer(
+            status,
+            format!("Discord answered {status} with a body that is not JSON ({error})"),
+        ));
     }
     String::from_utf8(response.body)
         .map(Output::Json)
         .map_err(|_| {
-            Error::transport(format!(
-                "Discord answered {status} with JSON that is not UTF-8"
-            ))
+            broken_answer(
+                status,
+                format!("Discord answered {status} with JSON that is not UTF-8"),
+            )
         })
 }
 
@@ -73,17 +104,25 @@ fn png_output(response: Response) -> Result<Output, Error> {
         .next()
         .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("image/png"));
     if !is_png_type || !response.body.starts_with(PNG_SIGNATURE) {
-        return Err(Error {
-            status: Some(status),
-            ..Error::transport(format!(
+        return Err(broken_answer(
+            status,
+            format!(
                 "Discord answered {status} with {content_type:?} content that is not a PNG image"
-            ))
-        });
+            ),
+        ));
     }
     Ok(Output::Binary {
         content_type: "image/png".to_owned(),
         data: response.body,
     })
+}
+
+/// A `status` answer that is not what it promised: a broken exchange.
+pub fn broken_answer(status: u16, message: String) -> Error {
+    Error {
+        status: Some(status),
+        ..TransportError::broken(message).into()
+    }
 }
 
 /// The typed error for a non-2xx `response`.
@@ -112,7 +151,7 @@ pub fn error_from(response: &Response) -> Error {
     let details = if kind == ErrorKind::RateLimited {
         Some(rate_limit_details(response, &api_error).to_string())
     } else {
-        api_error.errors.as_ref().map(ToString::to_string)
+        api_error.errors.map(errors_details)
     };
     Error {
         kind,
@@ -121,6 +160,17 @@ pub fn error_from(response: &Response) -> Error {
         code: api_error.code,
         details,
         retry_after_ms,
+    }
+}
+
+/// `errors` as details: as sent when within [`MAX_ERRORS_BYTES`], else
+/// `{"truncated":true,"bytes":<its size>}`.
+fn errors_details(errors: &RawValue) -> String {
+    let raw = errors.get();
+    if raw.len() <= MAX_ERRORS_BYTES {
+        raw.to_owned()
+    } else {
+        format!(r#"{{"truncated":true,"bytes":{}}}"#, raw.len())
     }
 }
 
@@ -240,6 +290,40 @@ mod tests {
         assert_eq!((error.kind, error.code), (ErrorKind::NotFound, Some(10004)));
         let error = error_from(&answer(502, &[], b"<html>bad gateway</html>"));
         assert_eq!((error.kind, error.code), (ErrorKind::Upstream, None));
+    }
+
+    #[test]
+    fn large_field_errors_are_summed_up() {
+        let items = vec![r#"{"code":"X"}"#; (1 << 20) / 13 + 1].join(",");
+        let errors = format!("[{items}]");
+        assert!(errors.len() >= 1 << 20);
+        let body = format!(r#"{{"code":50035,"message":"Invalid Form Body","errors":{errors}}}"#);
+        let error = error_from(&answer(400, &[], body.as_bytes()));
+        assert_eq!(error.code, Some(50035));
+        let details = error.details.unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&details).unwrap(),
+            serde_json::json!({ "truncated": true, "bytes": errors.len() })
+        );
+        assert_eq!(
+            details,
+            format!(r#"{{"truncated":true,"bytes":{}}}"#, errors.len())
+        );
+
+        let errors = format!("[{}]", vec!["1"; MAX_ERRORS_BYTES / 2 - 1].join(","));
+        assert_eq!(errors.len(), MAX_ERRORS_BYTES - 1);
+        let body = format!(r#"{{"message":"Invalid Form Body","errors":{errors}}}"#);
+        let error = error_from(&answer(400, &[], body.as_bytes()));
+        assert_eq!(error.details.unwrap(), errors, "within the bound, as sent");
+    }
+
+    #[test]
+    fn broken_answers_say_so() {
+        let error = tool_output(OutputKind::Json, answer(200, &[], b"<html>"), &[]).unwrap_err();
+        assert_eq!(error.details.as_deref(), Some(r#"{"class":"broken"}"#));
+        let error = tool_output(OutputKind::Png, answer(200, &[], b"<html>"), &[]).unwrap_err();
+        assert_eq!(error.details.as_deref(), Some(r#"{"class":"broken"}"#));
+        assert_eq!(error.status, Some(200));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::config::{BASE_BACKOFF, Config, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT, MAX_RETRIES};
 use crate::http::{Method, Response, TransportError, TransportFailure};
 use crate::response::retry_after;
 
@@ -20,13 +21,25 @@ pub struct RetryPolicy {
     pub deadline: Duration,
 }
 
+/// The policy of a call with no settings: [`crate::config`]'s defaults.
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_rate_limit_wait: Duration::from_secs(2),
-            max_retries: 2,
-            base_backoff: Duration::from_millis(200),
-            deadline: Duration::from_secs(15),
+            max_rate_limit_wait: DEFAULT_MAX_RETRY_WAIT,
+            max_retries: MAX_RETRIES,
+            base_backoff: BASE_BACKOFF,
+            deadline: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// How patient a call with `config`'s settings is.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            max_rate_limit_wait: config.max_retry_wait,
+            deadline: config.timeout,
+            ..Self::default()
         }
     }
 }
@@ -109,6 +122,29 @@ mod tests {
     }
 
     const START: Duration = Duration::ZERO;
+
+    #[test]
+    fn the_policy_follows_the_config() {
+        let config = Config::from_vars([
+            ("DISCORD_TIMEOUT_MS", "2500"),
+            ("DISCORD_MAX_RETRY_WAIT_MS", "100"),
+        ])
+        .unwrap();
+        let policy = RetryPolicy::from_config(&config);
+        assert_eq!(policy.max_rate_limit_wait, Duration::from_millis(100));
+        assert_eq!(policy.deadline, Duration::from_millis(2500));
+        assert_eq!(
+            RetryPolicy::from_config(&Config::from_vars([]).unwrap()),
+            RetryPolicy::default()
+        );
+        assert_eq!(
+            (
+                RetryPolicy::default().deadline,
+                RetryPolicy::default().max_rate_limit_wait
+            ),
+            (Duration::from_secs(15), Duration::from_secs(2))
+        );
+    }
 
     #[test]
     fn short_429s_are_waited_out_long_ones_are_not() {

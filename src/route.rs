@@ -1,20 +1,26 @@
-//! Every Discord endpoint the connector calls, as a `Route` whose `Display`
-//! is the path under the API base.
+//! Every Discord endpoint the connector calls, as a `Route` that knows its
+//! HTTP method and whose `Display` is the path under the API base; and the
+//! [`Endpoint`] a call goes to: a route with its query.
 //!
 //! Each variable segment is percent-encoded as it is written, so whatever a
 //! segment holds it stays one segment: no input can change which path is
 //! called.
 //!
 //! ```
+//! use discord_connector::http::Method;
 //! use discord_connector::route::Route;
 //!
 //! assert_eq!(Route::User { user_id: "@me" }.to_string(), "/users/@me");
 //! assert_eq!(Route::Invite { code: "a/../b" }.to_string(), "/invites/a%2F..%2Fb");
+//! assert_eq!(Route::OAuth2Token.method(), Method::Post);
 //! ```
 
 use std::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::http::Method;
+use crate::query;
 
 /// Characters left as they are in a path segment: RFC 3986's unreserved set
 /// and `@` (Discord's `@me`). A `.` alone is encoded below, so `.` and `..`
@@ -84,6 +90,75 @@ pub enum Route<'a> {
         /// A user id or `@me`.
         user_id: &'a str,
     },
+}
+
+impl Route<'_> {
+    /// The HTTP method Discord expects on this route.
+    pub const fn method(&self) -> Method {
+        match self {
+            Self::OAuth2Token | Self::OAuth2TokenRevoke => Method::Post,
+            Self::Gateway
+            | Self::GuildTemplate { .. }
+            | Self::GuildWidget { .. }
+            | Self::GuildWidgetImage { .. }
+            | Self::Invite { .. }
+            | Self::CurrentAuthorization
+            | Self::OAuth2Keys
+            | Self::OpenIdUserInfo
+            | Self::StickerPacks
+            | Self::CurrentUser
+            | Self::CurrentUserEntitlements { .. }
+            | Self::CurrentUserConnections
+            | Self::CurrentUserGuilds
+            | Self::CurrentUserGuildMember { .. }
+            | Self::User { .. } => Method::Get,
+        }
+    }
+}
+
+/// Where a call goes: a route's method and path under the API base, and
+/// its query pairs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    method: Method,
+    path: String,
+    query: Vec<(&'static str, String)>,
+}
+
+impl Endpoint {
+    /// The endpoint of `route`, with no query yet.
+    pub fn new(route: Route<'_>) -> Self {
+        Self {
+            method: route.method(),
+            path: route.to_string(),
+            query: Vec::new(),
+        }
+    }
+
+    /// Adds `name=value` when `value` is present.
+    pub fn query(mut self, name: &'static str, value: Option<impl fmt::Display>) -> Self {
+        if let Some(value) = value {
+            self.query.push((name, value.to_string()));
+        }
+        self
+    }
+
+    /// The route's method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The path with its percent-encoded query string, if any.
+    pub fn path_and_query(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        format!(
+            "{}?{}",
+            self.path,
+            query::string(self.query.iter().map(|(name, value)| (name, value)))
+        )
+    }
 }
 
 /// Writes `value` as one percent-encoded path segment.
@@ -200,6 +275,27 @@ mod tests {
         ];
         for (route, path) in cases {
             assert_eq!(route.to_string(), path);
+            let method = if path.starts_with("/oauth2/token") {
+                Method::Post
+            } else {
+                Method::Get
+            };
+            assert_eq!(route.method(), method, "{path}");
+            assert_eq!(Endpoint::new(route).method(), method, "{path}");
         }
+    }
+
+    #[test]
+    fn queries_use_the_one_encoder() {
+        let endpoint = Endpoint::new(Route::CurrentUserGuilds)
+            .query("after", Some("a b+c"))
+            .query("before", None::<&str>)
+            .query("limit", Some(5));
+        assert_eq!(endpoint.method(), Method::Get);
+        assert_eq!(
+            endpoint.path_and_query(),
+            "/users/@me/guilds?after=a%20b%2Bc&limit=5"
+        );
+        assert_eq!(Endpoint::new(Route::Gateway).path_and_query(), "/gateway");
     }
 }

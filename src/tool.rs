@@ -10,77 +10,8 @@ use serde::de::DeserializeOwned;
 use crate::arguments;
 use crate::credential::CredentialKind;
 use crate::error::Error;
-use crate::route::Route;
-
-/// Credential kinds for tools anyone may call.
-pub const ANYONE: &[CredentialKind] = &[
-    CredentialKind::None,
-    CredentialKind::Bearer,
-    CredentialKind::Bot,
-];
-/// Credential kinds for tools that act as a user or a bot.
-pub const USER_OR_BOT: &[CredentialKind] = &[CredentialKind::Bearer, CredentialKind::Bot];
-/// Credential kinds for tools that only a user's OAuth token can call.
-pub const USER_ONLY: &[CredentialKind] = &[CredentialKind::Bearer];
-
-/// What a successful answer carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutputKind {
-    /// A JSON document.
-    Json,
-    /// A PNG image.
-    Png,
-}
-
-/// A tool's successful result.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Output {
-    /// A JSON document, as Discord sent it.
-    Json(String),
-    /// Binary content, such as a PNG image.
-    Binary {
-        /// Its media type, such as `image/png`.
-        content_type: String,
-        /// The exact bytes.
-        data: Vec<u8>,
-    },
-}
-
-/// Where a call goes: a path under the API base and its query pairs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Endpoint {
-    path: String,
-    query: Vec<(&'static str, String)>,
-}
-
-impl Endpoint {
-    /// The endpoint of `route`, with no query yet.
-    pub fn new(route: Route<'_>) -> Self {
-        Self {
-            path: route.to_string(),
-            query: Vec::new(),
-        }
-    }
-
-    /// Adds `name=value` when `value` is present.
-    pub fn query(mut self, name: &'static str, value: Option<impl fmt::Display>) -> Self {
-        if let Some(value) = value {
-            self.query.push((name, value.to_string()));
-        }
-        self
-    }
-
-    /// The path with its percent-encoded query string, if any.
-    pub fn path_and_query(&self) -> String {
-        if self.query.is_empty() {
-            return self.path.clone();
-        }
-        let query = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&self.query)
-            .finish();
-        format!("{}?{query}", self.path)
-    }
-}
+use crate::response::OutputKind;
+use crate::route::Endpoint;
 
 /// A tool's argument struct, with everything else the tool declares.
 ///

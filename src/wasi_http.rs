@@ -6,6 +6,11 @@
 //! `wasi:http` request options, and the component enforces the call's
 //! deadline itself as well, since some hosts ignore those options. The body
 //! is read as a stream and abandoned as soon as it passes the size cap.
+//!
+//! Every failure is classed for the agent: the deadline passing and
+//! `wasi:http`'s timeout codes are `TimedOut`, the size cap and the host's
+//! size codes `TooLarge`, DNS and connection failures `Unreachable`, and
+//! anything else `Broken`.
 
 use std::time::Duration;
 
@@ -13,7 +18,7 @@ use wasip2::clocks::monotonic_clock;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
     ErrorCode, Fields, IncomingBody, Method as WasiMethod, OutgoingBody, OutgoingRequest,
-    RequestOptions, Scheme,
+    RequestOptions, Scheme, http_error_code,
 };
 use wasip2::io::poll::{Pollable, poll};
 use wasip2::io::streams::StreamError;
@@ -67,14 +72,14 @@ impl WasiHttp {
         let uri: http::Uri = request
             .url
             .parse()
-            .map_err(|_| broken("the request URL is not valid"))?;
+            .map_err(|_| TransportError::broken("the request URL is not valid"))?;
         let entries: Vec<(String, Vec<u8>)> = request
             .headers
             .iter()
             .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
             .collect();
         let fields = Fields::from_list(&entries)
-            .map_err(|error| broken(format!("a header was refused ({error:?})")))?;
+            .map_err(|error| TransportError::broken(format!("a header was refused ({error:?})")))?;
         let outgoing = OutgoingRequest::new(fields);
         let method = match request.method {
             Method::Get => WasiMethod::Get,
@@ -95,7 +100,7 @@ impl WasiHttp {
                 outgoing.set_authority(uri.authority().map(|authority| authority.as_str()))
             })
             .and_then(|()| outgoing.set_path_with_query(Some(path_and_query)))
-            .map_err(|()| broken("the host refused the request line"))?;
+            .map_err(|()| TransportError::broken("the host refused the request line"))?;
         Ok(outgoing)
     }
 
@@ -120,7 +125,7 @@ impl WasiHttp {
         }
         let stream = body
             .stream()
-            .map_err(|()| broken("the answer's body was already taken"))?;
+            .map_err(|()| TransportError::broken("the answer's body was already taken"))?;
         let mut data = Vec::new();
         loop {
             match stream.read(READ_CHUNK) {
@@ -136,12 +141,11 @@ impl WasiHttp {
                     data.extend_from_slice(&chunk);
                 }
                 Err(StreamError::Closed) => return Ok(data),
-                Err(StreamError::LastOperationFailed(error)) => {
-                    return Err(broken(format!(
-                        "Discord's answer broke off after {} bytes ({})",
-                        data.len(),
-                        error.to_debug_string()
-                    )));
+                Err(error) => {
+                    return Err(stream_failure(
+                        error,
+                        &format!("Discord's answer broke off after {} bytes", data.len()),
+                    ));
                 }
             }
         }
@@ -158,27 +162,46 @@ impl WasiHttp {
     }
 }
 
-fn broken(message: impl Into<String>) -> TransportError {
-    TransportError::new(TransportFailure::Broken, message)
-}
-
-/// A `wasi:http` error code in the categories retries care about.
-fn failure_of(code: ErrorCode) -> TransportError {
-    let failure = match &code {
+/// The class of a `wasi:http` error code: whether waiting longer, trying
+/// again, or neither could help.
+fn class_of(code: &ErrorCode) -> TransportFailure {
+    match code {
         ErrorCode::DnsTimeout
-        | ErrorCode::DnsError(_)
+        | ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout => TransportFailure::TimedOut,
+        ErrorCode::DnsError(_)
         | ErrorCode::DestinationNotFound
         | ErrorCode::DestinationUnavailable
         | ErrorCode::DestinationIpUnroutable
         | ErrorCode::ConnectionRefused
         | ErrorCode::ConnectionTerminated
         | ErrorCode::ConnectionLimitReached => TransportFailure::Unreachable,
-        ErrorCode::ConnectionTimeout
-        | ErrorCode::ConnectionReadTimeout
-        | ErrorCode::ConnectionWriteTimeout
-        | ErrorCode::HttpResponseTimeout => TransportFailure::TimedOut,
+        ErrorCode::HttpResponseHeaderSectionSize(_)
+        | ErrorCode::HttpResponseHeaderSize(_)
+        | ErrorCode::HttpResponseBodySize(_)
+        | ErrorCode::HttpResponseTrailerSectionSize(_)
+        | ErrorCode::HttpResponseTrailerSize(_) => TransportFailure::TooLarge,
         _ => TransportFailure::Broken,
-    };
+    }
+}
+
+/// A failed body stream, classed by the `wasi:http` error code behind it
+/// (a between-bytes timeout, a reset) when the host gives one.
+fn stream_failure(error: StreamError, what: &str) -> TransportError {
+    match error {
+        StreamError::Closed => TransportError::broken(format!("{what} (the stream closed)")),
+        StreamError::LastOperationFailed(error) => match http_error_code(&error) {
+            Some(code) => TransportError::new(class_of(&code), format!("{what} ({code:?})")),
+            None => TransportError::broken(format!("{what} ({})", error.to_debug_string())),
+        },
+    }
+}
+
+/// A `wasi:http` error code as a failure of its class.
+fn failure_of(code: ErrorCode) -> TransportError {
+    let failure = class_of(&code);
     let message = match code {
         ErrorCode::InternalError(Some(message)) => {
             format!("the host refused the request: {message}")
@@ -196,17 +219,17 @@ impl Transport for WasiHttp {
         let outgoing = self.outgoing(request)?;
         let body = outgoing
             .body()
-            .map_err(|()| broken("the request body was already taken"))?;
+            .map_err(|()| TransportError::broken("the request body was already taken"))?;
         let pending =
             outgoing_handler::handle(outgoing, Some(self.options())).map_err(failure_of)?;
         if let Some(bytes) = &request.body {
-            let stream = body
-                .write()
-                .map_err(|()| broken("the request body stream was already taken"))?;
+            let stream = body.write().map_err(|()| {
+                TransportError::broken("the request body stream was already taken")
+            })?;
             for chunk in bytes.chunks(4096) {
-                stream
-                    .blocking_write_and_flush(chunk)
-                    .map_err(|_| broken("the request body could not be written"))?;
+                stream.blocking_write_and_flush(chunk).map_err(|error| {
+                    stream_failure(error, "the request body could not be written")
+                })?;
             }
         }
         OutgoingBody::finish(body, None).map_err(failure_of)?;
@@ -214,7 +237,9 @@ impl Transport for WasiHttp {
         let answer = loop {
             match pending.get() {
                 Some(Ok(result)) => break result.map_err(failure_of)?,
-                Some(Err(())) => return Err(broken("the answer was already taken")),
+                Some(Err(())) => {
+                    return Err(TransportError::broken("the answer was already taken"));
+                }
                 None if !self.wait(&pending.subscribe()) => return Err(self.timed_out()),
                 None => {}
             }
@@ -234,7 +259,7 @@ impl Transport for WasiHttp {
             .and_then(|(_, value)| value.trim().parse().ok());
         let body = answer
             .consume()
-            .map_err(|()| broken("the answer's body was already taken"))?;
+            .map_err(|()| TransportError::broken("the answer's body was already taken"))?;
         let data = self.read_body(&body, declared_length)?;
         drop(IncomingBody::finish(body));
         Ok(Response {

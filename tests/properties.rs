@@ -1,6 +1,6 @@
 //! Property tests (the stable toolchain's stand-in for cargo-fuzz): the
-//! argument checker, request building, response mapping and the proxy's
-//! path confinement, fed arbitrary input. `scripts/fuzz` runs them for a
+//! argument checker, request building, response mapping, the query encoder
+//! and the proxy's path confinement, fed arbitrary input. `scripts/fuzz` runs them for a
 //! set time with fresh seeds.
 
 #![cfg(not(target_arch = "wasm32"))]
@@ -9,8 +9,8 @@ use discord_connector::catalogue::CATALOGUE;
 use discord_connector::error::ErrorKind;
 use discord_connector::http::Response;
 use discord_connector::proxy::normalised_path;
-use discord_connector::response::tool_output;
-use discord_connector::tool::OutputKind;
+use discord_connector::query;
+use discord_connector::response::{OutputKind, tool_output};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -198,16 +198,30 @@ proptest! {
             Ok(_) => prop_assert!((200..300).contains(&status)),
             Err(error) => {
                 prop_assert!(!error.message.contains(secret));
-                prop_assert!(!error.details.unwrap_or_default().contains(secret));
+                let details = error.details.unwrap_or_default();
+                prop_assert!(!details.contains(secret));
                 if !(200..300).contains(&status) {
                     prop_assert_eq!(error.kind, ErrorKind::from_status(status));
                     prop_assert_eq!(error.status, Some(status));
                 } else {
                     prop_assert_eq!(error.kind, ErrorKind::Transport);
+                    prop_assert_eq!(details, r#"{"class":"broken"}"#);
                 }
                 prop_assert_eq!(error.retry_after_ms.is_some(), status == 429);
             }
         }
+    }
+
+    #[test]
+    fn queries_decode_to_what_was_encoded(pairs in prop::collection::vec((any::<String>(), any::<String>()), 0..5)) {
+        let encoded = query::string(pairs.iter().map(|(name, value)| (name, value)));
+        prop_assert!(
+            encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%=&".contains(&b)),
+            "{:?}",
+            encoded
+        );
+        let decoded: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes()).into_owned().collect();
+        prop_assert_eq!(decoded, pairs);
     }
 
     #[test]

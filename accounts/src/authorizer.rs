@@ -1,5 +1,5 @@
-//! OAuth connections: obtaining a user's tokens, keeping them, refreshing
-//! them before they expire, and running tools with them.
+//! Obtaining a user's tokens, keeping them, refreshing them before they
+//! expire, and running tools with them.
 //!
 //! The component does the protocol work over wasi:http; this module does
 //! the keeping. An agent passes only a connection name and a user
@@ -8,142 +8,26 @@
 //!
 //! Discord's refresh tokens are single-use: two refreshes with the same
 //! one would lose the connection. Every refresh of a key therefore runs
-//! under that key's async mutex, and a caller that waited re-reads the
-//! store and uses the token the first one obtained (single flight).
+//! under that key's async mutex (within the process) and its lease in the
+//! store (across processes sharing the file), and a caller that waited
+//! re-reads the store and uses the token the first one obtained (single
+//! flight). Revokes take the same lease, so a refresh in flight can never
+//! bring a revoked connection back; the rotated pair is written with a
+//! compare-and-swap on the refresh token it replaces, and a pair the store
+//! could not take is kept in memory until it can: no pair Discord issued
+//! is dropped.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant, SystemTime};
 
-use serde::Deserialize;
-
-use crate::connector::{
-    Client, Connector, Credential, Error, ErrorKind, LinkRequest, Output, Token,
+use discord_host::{
+    ComponentErrorKind, Connector, Credential, Error, ErrorKind, LinkRequest, Output, Token,
 };
+
+use crate::clients::ClientRegistry;
 use crate::store::{ConnectionKey, StoredToken, TokenStore};
-
-/// Why an OAuth operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    /// No client id is configured for the connection.
-    #[error(
-        "no OAuth client is configured for connection {0:?}: set DISCORD_CLIENT_ID (and DISCORD_CLIENT_SECRET) or add it to the config file"
-    )]
-    NoClient(String),
-    /// The user has never authorized this connection (or revoked it).
-    #[error("{0} has no stored token: authorize it first (`discord-host auth link`)")]
-    NotConnected(ConnectionKey),
-    /// The refresh token no longer works: only a new authorization helps.
-    #[error("{0} needs re-authorization ({1}): run `discord-host auth link` again")]
-    NeedsReauthorization(ConnectionKey, String),
-    /// The redirect's state is not the link's.
-    #[error(
-        "the redirect's state does not match the link's (possible forgery); nothing was exchanged"
-    )]
-    StateMismatch,
-    /// The redirect carried an error instead of a code.
-    #[error("the authorization did not complete: {0}")]
-    Refused(String),
-    /// Discord (through the component) refused.
-    #[error("{}", .0.message)]
-    Discord(Error),
-    /// The token store failed.
-    #[error("token store: {0}")]
-    Store(#[from] rusqlite::Error),
-    /// The host failed to run the component.
-    #[error("host: {0:#}")]
-    Host(wasmtime::Error),
-}
-
-/// One connection's OAuth client, from configuration.
-#[derive(Clone, Deserialize)]
-pub struct ClientConfig {
-    /// The application's client id.
-    pub client_id: String,
-    /// The client secret, if written in the file (prefer `client_secret_env`).
-    pub client_secret: Option<String>,
-    /// The environment variable holding the client secret.
-    pub client_secret_env: Option<String>,
-    /// The scopes to ask for when the command line names none.
-    #[serde(default)]
-    pub scopes: Vec<String>,
-}
-
-impl std::fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientConfig")
-            .field("client_id", &self.client_id)
-            .field("scopes", &self.scopes)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ClientConfig {
-    fn client(&self) -> Client {
-        let secret = self
-            .client_secret
-            .clone()
-            .or_else(|| std::env::var(self.client_secret_env.as_deref()?).ok())
-            .filter(|secret| !secret.is_empty());
-        Client {
-            client_id: self.client_id.clone(),
-            client_secret: secret,
-        }
-    }
-}
-
-/// OAuth clients per connection: from a TOML file
-/// (`[connections.NAME] client_id = "…"`, `client_secret_env = "…"`,
-/// `scopes = […]`), with `DISCORD_CLIENT_ID` / `DISCORD_CLIENT_SECRET`
-/// serving any connection the file does not name.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct ClientRegistry {
-    #[serde(default)]
-    connections: HashMap<String, ClientConfig>,
-    #[serde(skip)]
-    fallback: Option<ClientConfig>,
-}
-
-impl ClientRegistry {
-    /// Reads `file` (if given) and the environment.
-    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
-        let mut registry: Self = match file {
-            Some(path) => toml::from_str(&std::fs::read_to_string(path)?)?,
-            None => Self::default(),
-        };
-        registry.fallback = std::env::var("DISCORD_CLIENT_ID")
-            .ok()
-            .map(|client_id| ClientConfig {
-                client_id,
-                client_secret: None,
-                client_secret_env: Some("DISCORD_CLIENT_SECRET".to_owned()),
-                scopes: Vec::new(),
-            });
-        Ok(registry)
-    }
-
-    /// A registry where `connection` uses `client`.
-    pub fn with(mut self, connection: impl Into<String>, client: &Client, scopes: &[&str]) -> Self {
-        self.connections.insert(
-            connection.into(),
-            ClientConfig {
-                client_id: client.client_id.clone(),
-                client_secret: client.client_secret.clone(),
-                client_secret_env: None,
-                scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
-            },
-        );
-        self
-    }
-
-    fn get(&self, connection: &str) -> Result<&ClientConfig, AuthError> {
-        self.connections
-            .get(connection)
-            .or(self.fallback.as_ref())
-            .ok_or_else(|| AuthError::NoClient(connection.to_owned()))
-    }
-}
 
 /// A link handed to a user, and what completing it needs. `Debug` hides
 /// the PKCE verifier.
@@ -169,13 +53,50 @@ impl std::fmt::Debug for PendingLink {
     }
 }
 
+type Flight = Arc<tokio::sync::Mutex<()>>;
+
+/// How long a refresh lease lasts: longer than any refresh call takes, so
+/// a holder that crashed keeps others waiting at most this long.
+const LEASE_TTL: Duration = Duration::from_secs(60);
+
+/// How often a caller checks whether another process's lease ended.
+const LEASE_POLL: Duration = Duration::from_millis(25);
+
+/// How often a rotated pair is written before it is kept in memory.
+const WRITE_ATTEMPTS: u32 = 3;
+
+/// A rotated pair the store has not taken yet, with the refresh token it
+/// replaces (for the compare-and-swap).
+struct Unsaved {
+    replaces: String,
+    token: StoredToken,
+}
+
+/// The refresh lease of one key, given back when dropped.
+struct Lease<'a> {
+    store: &'a TokenStore,
+    key: &'a ConnectionKey,
+    holder: &'a str,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Err(error) = self.store.release_lease(self.key, self.holder) {
+            tracing::warn!(connection = %self.key, %error, "could not release a refresh lease; it expires by itself");
+        }
+    }
+}
+
 /// Obtains, keeps, refreshes and uses users' OAuth tokens.
 pub struct Authorizer {
     connector: Connector,
     store: Arc<TokenStore>,
     clients: ClientRegistry,
     refresh_margin: Duration,
-    flights: Mutex<HashMap<ConnectionKey, Arc<tokio::sync::Mutex<()>>>>,
+    flights: Mutex<HashMap<ConnectionKey, Weak<tokio::sync::Mutex<()>>>>,
+    /// This authorizer's name on the leases it takes.
+    holder: String,
+    unsaved: Mutex<HashMap<ConnectionKey, Unsaved>>,
 }
 
 impl Authorizer {
@@ -191,6 +112,12 @@ impl Authorizer {
             clients,
             refresh_margin: Self::DEFAULT_REFRESH_MARGIN,
             flights: Mutex::new(HashMap::new()),
+            holder: format!(
+                "{}-{:016x}",
+                std::process::id(),
+                std::hash::RandomState::new().hash_one(Instant::now())
+            ),
+            unsaved: Mutex::new(HashMap::new()),
         }
     }
 
@@ -205,6 +132,13 @@ impl Authorizer {
         &self.store
     }
 
+    /// How many per-user refresh locks exist now (held or awaited ones only).
+    pub fn refresh_locks(&self) -> usize {
+        let mut flights = self.flights();
+        flights.retain(|_, flight| flight.strong_count() > 0);
+        flights.len()
+    }
+
     /// A PKCE authorization link for `connection`, redirecting to
     /// `redirect_uri`, asking for `scopes` (or the configured ones).
     pub async fn link(
@@ -212,7 +146,7 @@ impl Authorizer {
         connection: &str,
         redirect_uri: &str,
         scopes: &[String],
-    ) -> Result<PendingLink, AuthError> {
+    ) -> Result<PendingLink, Error> {
         let config = self.clients.get(connection)?;
         let scopes = if scopes.is_empty() {
             config.scopes.clone()
@@ -227,12 +161,7 @@ impl Authorizer {
             prompt: Some("consent".to_owned()),
             extra: Vec::new(),
         };
-        let link = self
-            .connector
-            .authorization_link(&request)
-            .await
-            .map_err(AuthError::Host)?
-            .map_err(AuthError::Discord)?;
+        let link = self.connector.authorization_link(&request).await?;
         Ok(PendingLink {
             connection: connection.to_owned(),
             url: link.url,
@@ -250,17 +179,15 @@ impl Authorizer {
         identifier: &str,
         code: &str,
         state: &str,
-    ) -> Result<StoredToken, AuthError> {
+    ) -> Result<StoredToken, Error> {
         if state != pending.state {
-            return Err(AuthError::StateMismatch);
+            return Err(Error::new(ErrorKind::StateMismatch));
         }
         let client = self.clients.get(&pending.connection)?.client();
         let token = self
             .connector
             .exchange_code(&client, code, &pending.redirect_uri, &pending.code_verifier)
-            .await
-            .map_err(AuthError::Host)?
-            .map_err(AuthError::Discord)?;
+            .await?;
         let stored = stored(token);
         self.store.put(
             &ConnectionKey::new(&pending.connection, identifier),
@@ -271,7 +198,7 @@ impl Authorizer {
 
     /// A usable access token for `key`, refreshed first if it expires
     /// within the margin.
-    pub async fn access_token(&self, key: &ConnectionKey) -> Result<String, AuthError> {
+    pub async fn access_token(&self, key: &ConnectionKey) -> Result<String, Error> {
         let token = self.current(key)?;
         if token.expires_within(self.refresh_margin) {
             return self.refresh(key, &token.access_token).await;
@@ -279,63 +206,164 @@ impl Authorizer {
         Ok(token.access_token)
     }
 
-    fn current(&self, key: &ConnectionKey) -> Result<StoredToken, AuthError> {
-        let token = self
-            .store
-            .get(key)?
-            .ok_or_else(|| AuthError::NotConnected(key.clone()))?;
+    /// `key`'s token: the store's, or a rotated pair it could not take yet
+    /// (written now if it can be).
+    fn current(&self, key: &ConnectionKey) -> Result<StoredToken, Error> {
+        if let Some(token) = self.flush_unsaved(key) {
+            return Ok(token);
+        }
+        let token = self.store.get(key)?.ok_or_else(|| {
+            Error::new(ErrorKind::NotConnected {
+                account: key.to_string(),
+            })
+        })?;
         if token.needs_reauthorization {
-            return Err(AuthError::NeedsReauthorization(
-                key.clone(),
-                "an earlier refresh failed".to_owned(),
-            ));
+            return Err(needs_reauthorization(key, "an earlier refresh failed"));
         }
         Ok(token)
     }
 
-    fn flight(&self, key: &ConnectionKey) -> Arc<tokio::sync::Mutex<()>> {
-        let mut flights = self
-            .flights
+    fn unsaved(&self) -> MutexGuard<'_, HashMap<ConnectionKey, Unsaved>> {
+        self.unsaved
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        Arc::clone(flights.entry(key.clone()).or_default())
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Tries again to store `key`'s pair kept in memory; returns it while
+    /// the store still cannot take it.
+    fn flush_unsaved(&self, key: &ConnectionKey) -> Option<StoredToken> {
+        let mut unsaved = self.unsaved();
+        let pending = unsaved.get(key)?;
+        match self
+            .store
+            .replace_if(key, &pending.replaces, &pending.token)
+        {
+            Ok(_) => {
+                unsaved.remove(key);
+                None
+            }
+            Err(_) => Some(pending.token.clone()),
+        }
+    }
+
+    /// Stores the pair that replaced `replaced`, retrying a busy store and
+    /// keeping the pair in memory if it still cannot be written.
+    fn save_rotated(
+        &self,
+        key: &ConnectionKey,
+        replaced: &str,
+        fresh: &StoredToken,
+    ) -> Result<(), Error> {
+        let mut last_error = None;
+        for _ in 0..WRITE_ATTEMPTS {
+            match self.store.replace_if(key, replaced, fresh) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {
+                    return Err(Error::new(ErrorKind::NotConnected {
+                        account: key.to_string(),
+                    }));
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        if let Some(error) = last_error {
+            tracing::warn!(connection = %key, %error, "the token store is busy: keeping the rotated pair in memory until it can be written");
+        }
+        self.unsaved().insert(
+            key.clone(),
+            Unsaved {
+                replaces: replaced.to_owned(),
+                token: fresh.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Waits for `key`'s refresh lease in the store (held by another
+    /// process, or another authorizer, at most [`LEASE_TTL`]).
+    async fn lease<'a>(&'a self, key: &'a ConnectionKey) -> Result<Lease<'a>, Error> {
+        let started = Instant::now();
+        while !self.store.try_lease(key, &self.holder, LEASE_TTL)? {
+            if started.elapsed() > LEASE_TTL {
+                return Err(Error::with_source(
+                    ErrorKind::Store,
+                    format!(
+                        "{key}'s refresh lease stayed taken for {} s",
+                        LEASE_TTL.as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep(LEASE_POLL).await;
+        }
+        Ok(Lease {
+            store: &self.store,
+            key,
+            holder: &self.holder,
+        })
+    }
+
+    fn flights(&self) -> MutexGuard<'_, HashMap<ConnectionKey, Weak<tokio::sync::Mutex<()>>>> {
+        self.flights
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The refresh lock of `key`, shared with whoever holds or awaits it;
+    /// locks nobody holds are dropped on the way.
+    fn flight(&self, key: &ConnectionKey) -> Flight {
+        let mut flights = self.flights();
+        if let Some(flight) = flights.get(key).and_then(Weak::upgrade) {
+            return flight;
+        }
+        flights.retain(|_, flight| flight.strong_count() > 0);
+        let flight = Flight::default();
+        flights.insert(key.clone(), Arc::downgrade(&flight));
+        flight
     }
 
     /// Replaces `stale` (an access token that expired or got a 401) with a
-    /// fresh one. Only one refresh per key runs at a time; whoever waited
-    /// finds the new token in the store and does not refresh again.
-    async fn refresh(&self, key: &ConnectionKey, stale: &str) -> Result<String, AuthError> {
+    /// fresh one. Only one refresh per key runs at a time, in this process
+    /// and across processes; whoever waited finds the new token in the
+    /// store and does not refresh again.
+    async fn refresh(&self, key: &ConnectionKey, stale: &str) -> Result<String, Error> {
         let flight = self.flight(key);
-        let _only_one = flight.lock().await;
+        let _only_one_here = flight.lock().await;
+        let token = self.current(key)?;
+        if token.access_token != stale {
+            return Ok(token.access_token);
+        }
+        let _only_one_anywhere = self.lease(key).await?;
         let token = self.current(key)?;
         if token.access_token != stale {
             return Ok(token.access_token);
         }
         let Some(refresh_token) = token.refresh_token.as_deref() else {
             self.store.mark_needs_reauthorization(key)?;
-            return Err(AuthError::NeedsReauthorization(
-                key.clone(),
-                "no refresh token".to_owned(),
-            ));
+            return Err(needs_reauthorization(key, "no refresh token"));
         };
         let client = self.clients.get(&key.connection)?.client();
-        let answer = self
-            .connector
-            .refresh_token(&client, refresh_token)
-            .await
-            .map_err(AuthError::Host)?;
-        match answer {
+        match self.connector.refresh_token(&client, refresh_token).await {
             Ok(token) => {
                 let fresh = stored(token);
-                self.store.put(key, &fresh)?;
+                self.save_rotated(key, refresh_token, &fresh)?;
                 tracing::info!(connection = %key, "refreshed an access token");
                 Ok(fresh.access_token)
             }
             Err(error) if is_dead_grant(&error) => {
-                self.store.mark_needs_reauthorization(key)?;
-                Err(AuthError::NeedsReauthorization(key.clone(), error.message))
+                if self
+                    .store
+                    .mark_needs_reauthorization_if(key, refresh_token)?
+                {
+                    let reason = error
+                        .component()
+                        .map_or_else(String::new, |error| error.message.clone());
+                    return Err(needs_reauthorization(key, &reason));
+                }
+                // The row no longer holds the token that failed: someone
+                // else rotated it, and what they stored is good.
+                Ok(self.current(key)?.access_token)
             }
-            Err(error) => Err(AuthError::Discord(error)),
+            Err(error) => Err(error),
         }
     }
 
@@ -346,69 +374,73 @@ impl Authorizer {
         key: &ConnectionKey,
         tool: &str,
         arguments: &str,
-    ) -> Result<Result<Output, Error>, AuthError> {
+    ) -> Result<Output, Error> {
         let access_token = self.access_token(key).await?;
-        let result = self.call(tool, arguments, &access_token).await?;
-        match result {
-            Err(error) if error.kind == ErrorKind::Unauthorized => {
+        match self.call(tool, arguments, &access_token).await {
+            Err(error) if error.component_kind() == Some(ComponentErrorKind::Unauthorized) => {
                 let fresh = self.refresh(key, &access_token).await?;
                 self.call(tool, arguments, &fresh).await
             }
-            result => Ok(result),
+            result => result,
         }
     }
 
-    async fn call(
-        &self,
-        tool: &str,
-        arguments: &str,
-        access_token: &str,
-    ) -> Result<Result<Output, Error>, AuthError> {
+    async fn call(&self, tool: &str, arguments: &str, access_token: &str) -> Result<Output, Error> {
         let credential = Credential::Bearer(access_token.to_owned());
         self.connector
             .execute_tool(tool, arguments, &credential)
             .await
-            .map_err(AuthError::Host)
     }
 
-    /// Revokes `key`'s grant at Discord and forgets its tokens.
-    pub async fn revoke(&self, key: &ConnectionKey) -> Result<(), AuthError> {
-        let token = self
-            .store
-            .get(key)?
-            .ok_or_else(|| AuthError::NotConnected(key.clone()))?;
+    /// Revokes `key`'s grant at Discord and forgets its tokens. It waits
+    /// for a refresh in flight (same lock, same lease), so the tokens it
+    /// revokes are the current ones and nothing brings them back.
+    pub async fn revoke(&self, key: &ConnectionKey) -> Result<(), Error> {
+        let flight = self.flight(key);
+        let _only_one_here = flight.lock().await;
+        let _only_one_anywhere = self.lease(key).await?;
+        self.flush_unsaved(key);
+        let token = self.store.get(key)?.ok_or_else(|| {
+            Error::new(ErrorKind::NotConnected {
+                account: key.to_string(),
+            })
+        })?;
         let client = self.clients.get(&key.connection)?.client();
         let revoked = token
             .refresh_token
             .as_deref()
             .unwrap_or(&token.access_token);
-        self.connector
-            .revoke_token(&client, revoked)
-            .await
-            .map_err(AuthError::Host)?
-            .map_err(AuthError::Discord)?;
+        self.connector.revoke_token(&client, revoked).await?;
+        self.unsaved().remove(key);
         self.store.remove(key)?;
         Ok(())
     }
 }
 
-/// Whether a refresh error means the grant is gone (`invalid_grant`), not
-/// a passing fault or a misconfigured client.
-fn is_dead_grant(error: &Error) -> bool {
-    let oauth_error = error
-        .details
-        .as_deref()
-        .and_then(|details| serde_json::from_str::<serde_json::Value>(details).ok())
-        .and_then(|details| details["error"].as_str().map(str::to_owned));
-    oauth_error.as_deref() == Some("invalid_grant")
+fn needs_reauthorization(key: &ConnectionKey, reason: &str) -> Error {
+    Error::new(ErrorKind::NeedsReauthorization {
+        account: key.to_string(),
+        reason: reason.to_owned(),
+    })
 }
 
+/// Whether a refresh error means the grant is gone (OAuth `invalid_grant`),
+/// not a passing fault or a misconfigured client.
+fn is_dead_grant(error: &Error) -> bool {
+    error.detail("error").as_deref() == Some("invalid_grant")
+}
+
+/// The longest lifetime believed from a token answer: Discord's access
+/// tokens live a week; a larger `expires_in` is hostile or broken.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
+
 fn stored(token: Token) -> StoredToken {
+    let lifetime = Duration::from_secs(token.expires_in_seconds).min(MAX_TOKEN_LIFETIME);
     StoredToken {
         access_token: token.access_token,
         refresh_token: token.refresh_token,
         scopes: token.scopes,
-        expires_at: SystemTime::now() + Duration::from_secs(token.expires_in_seconds),
+        expires_at: SystemTime::now() + lifetime,
         needs_reauthorization: false,
     }
 }

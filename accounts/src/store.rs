@@ -2,7 +2,7 @@
 //! kept in SQLite, in a file only its owner can read.
 //!
 //! ```
-//! use discord_host::store::{ConnectionKey, StoredToken, TokenStore};
+//! use discord_accounts::{ConnectionKey, StoredToken, TokenStore};
 //! use std::time::{Duration, SystemTime};
 //!
 //! let store = TokenStore::in_memory()?;
@@ -15,7 +15,7 @@
 //!     needs_reauthorization: false,
 //! })?;
 //! assert_eq!(store.get(&key)?.unwrap().scopes, ["identify"]);
-//! # Ok::<(), rusqlite::Error>(())
+//! # Ok::<(), discord_host::Error>(())
 //! ```
 
 use std::fmt;
@@ -23,6 +23,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use discord_host::{Error, ErrorKind};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Which user of which connection a token belongs to.
@@ -82,6 +83,43 @@ impl fmt::Debug for StoredToken {
     }
 }
 
+/// Creates `path` with mode 0600, or tightens an existing file to it.
+#[cfg(unix)]
+fn private_file(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let refuse = |error: std::io::Error| {
+        Error::with_source(
+            ErrorKind::Store,
+            format!("making the token store {} private: {error}", path.display()),
+        )
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path)
+                .map_err(refuse)?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(refuse)?;
+                tracing::warn!(path = %path.display(), "the token store was readable by others; its mode is now 0600");
+            }
+            Ok(())
+        }
+        Err(error) => Err(refuse(error)),
+    }
+}
+
+fn store_error(error: rusqlite::Error) -> Error {
+    Error::with_source(ErrorKind::Store, error)
+}
+
 /// Tokens in SQLite.
 pub struct TokenStore {
     connection: Mutex<Connection>,
@@ -96,7 +134,22 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS tokens (
     expires_at INTEGER NOT NULL,
     needs_reauthorization INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (connection, identifier)
+);
+CREATE TABLE IF NOT EXISTS refresh_leases (
+    connection TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    until_ms INTEGER NOT NULL,
+    PRIMARY KEY (connection, identifier)
 )";
+
+/// How long a writer waits for another process's lock on the file.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn unix_millis(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as i64)
+}
 
 fn unix_seconds(time: SystemTime) -> i64 {
     time.duration_since(UNIX_EPOCH)
@@ -119,29 +172,23 @@ fn token_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredToken> {
 
 impl TokenStore {
     /// Opens (or creates) the store at `path`. A new file is created with
-    /// mode 0600 before SQLite writes a byte to it.
-    pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
+    /// mode 0600 before SQLite writes a byte to it; an existing file that
+    /// others may read is tightened to 0600.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            // Creating it ourselves fixes the mode; an existing file is left as it is.
-            let _ = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path);
-        }
-        Self::with(Connection::open(path)?)
+        private_file(path)?;
+        Self::with(Connection::open(path).map_err(store_error)?)
     }
 
     /// A store that lives in memory, for tests and one-off runs.
-    pub fn in_memory() -> rusqlite::Result<Self> {
-        Self::with(Connection::open_in_memory()?)
+    pub fn in_memory() -> Result<Self, Error> {
+        Self::with(Connection::open_in_memory().map_err(store_error)?)
     }
 
-    fn with(connection: Connection) -> rusqlite::Result<Self> {
-        connection.execute_batch(SCHEMA)?;
+    fn with(connection: Connection) -> Result<Self, Error> {
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(store_error)?;
+        connection.execute_batch(SCHEMA).map_err(store_error)?;
         Ok(Self {
             connection: Mutex::new(connection),
         })
@@ -154,24 +201,26 @@ impl TokenStore {
     }
 
     /// Saves `token` for `key`, replacing what was there.
-    pub fn put(&self, key: &ConnectionKey, token: &StoredToken) -> rusqlite::Result<()> {
-        self.connection().execute(
-            "INSERT OR REPLACE INTO tokens VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                key.connection,
-                key.identifier,
-                token.access_token,
-                token.refresh_token,
-                token.scopes.join(" "),
-                unix_seconds(token.expires_at),
-                token.needs_reauthorization,
-            ],
-        )?;
+    pub fn put(&self, key: &ConnectionKey, token: &StoredToken) -> Result<(), Error> {
+        self.connection()
+            .execute(
+                "INSERT OR REPLACE INTO tokens VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    key.connection,
+                    key.identifier,
+                    token.access_token,
+                    token.refresh_token,
+                    token.scopes.join(" "),
+                    unix_seconds(token.expires_at),
+                    token.needs_reauthorization,
+                ],
+            )
+            .map_err(store_error)?;
         Ok(())
     }
 
     /// The token of `key`, if there is one.
-    pub fn get(&self, key: &ConnectionKey) -> rusqlite::Result<Option<StoredToken>> {
+    pub fn get(&self, key: &ConnectionKey) -> Result<Option<StoredToken>, Error> {
         self.connection()
             .query_row(
                 "SELECT access_token, refresh_token, scopes, expires_at, needs_reauthorization
@@ -180,39 +229,156 @@ impl TokenStore {
                 token_from_row,
             )
             .optional()
+            .map_err(store_error)
     }
 
     /// Every stored key with its token, ordered by connection and identifier.
-    pub fn list(&self) -> rusqlite::Result<Vec<(ConnectionKey, StoredToken)>> {
+    pub fn list(&self) -> Result<Vec<(ConnectionKey, StoredToken)>, Error> {
         let connection = self.connection();
-        let mut statement = connection.prepare(
-            "SELECT access_token, refresh_token, scopes, expires_at, needs_reauthorization,
+        let mut statement = connection
+            .prepare(
+                "SELECT access_token, refresh_token, scopes, expires_at, needs_reauthorization,
                     connection, identifier
              FROM tokens ORDER BY connection, identifier",
-        )?;
+            )
+            .map_err(store_error)?;
         statement
             .query_map([], |row| {
                 let key = ConnectionKey::new(row.get::<_, String>(5)?, row.get::<_, String>(6)?);
                 Ok((key, token_from_row(row)?))
-            })?
-            .collect()
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(store_error)
     }
 
     /// Flags `key` as needing a new authorization.
-    pub fn mark_needs_reauthorization(&self, key: &ConnectionKey) -> rusqlite::Result<()> {
+    pub fn mark_needs_reauthorization(&self, key: &ConnectionKey) -> Result<(), Error> {
         self.connection().execute(
             "UPDATE tokens SET needs_reauthorization = 1 WHERE connection = ?1 AND identifier = ?2",
             params![key.connection, key.identifier],
-        )?;
+        )
+        .map_err(store_error)?;
         Ok(())
     }
 
     /// Forgets `key`'s tokens.
-    pub fn remove(&self, key: &ConnectionKey) -> rusqlite::Result<()> {
-        self.connection().execute(
-            "DELETE FROM tokens WHERE connection = ?1 AND identifier = ?2",
-            params![key.connection, key.identifier],
-        )?;
+    pub fn remove(&self, key: &ConnectionKey) -> Result<(), Error> {
+        self.connection()
+            .execute(
+                "DELETE FROM tokens WHERE connection = ?1 AND identifier = ?2",
+                params![key.connection, key.identifier],
+            )
+            .map_err(store_error)?;
         Ok(())
+    }
+
+    /// How long writes wait for another process's lock on the file
+    /// (5 s by default).
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<(), Error> {
+        self.connection().busy_timeout(timeout).map_err(store_error)
+    }
+
+    /// Replaces `key`'s tokens with `fresh` only while the row still holds
+    /// `expected_refresh` (compare and swap): a row revoked or rotated by
+    /// someone else meanwhile is left as it is. Whether it was replaced.
+    pub fn replace_if(
+        &self,
+        key: &ConnectionKey,
+        expected_refresh: &str,
+        fresh: &StoredToken,
+    ) -> Result<bool, Error> {
+        let changed = self
+            .connection()
+            .execute(
+                "UPDATE tokens SET access_token = ?3, refresh_token = ?4, scopes = ?5,
+                        expires_at = ?6, needs_reauthorization = 0
+                 WHERE connection = ?1 AND identifier = ?2 AND refresh_token = ?7",
+                params![
+                    key.connection,
+                    key.identifier,
+                    fresh.access_token,
+                    fresh.refresh_token,
+                    fresh.scopes.join(" "),
+                    unix_seconds(fresh.expires_at),
+                    expected_refresh,
+                ],
+            )
+            .map_err(store_error)?;
+        Ok(changed == 1)
+    }
+
+    /// Flags `key` as needing a new authorization only while it still
+    /// holds `failed_refresh`, the refresh token Discord refused.
+    pub fn mark_needs_reauthorization_if(
+        &self,
+        key: &ConnectionKey,
+        failed_refresh: &str,
+    ) -> Result<bool, Error> {
+        let changed = self
+            .connection()
+            .execute(
+                "UPDATE tokens SET needs_reauthorization = 1
+                 WHERE connection = ?1 AND identifier = ?2 AND refresh_token = ?3",
+                params![key.connection, key.identifier, failed_refresh],
+            )
+            .map_err(store_error)?;
+        Ok(changed == 1)
+    }
+
+    /// Takes `key`'s refresh lease for `holder` until `ttl` from now, if no
+    /// other holder has an unexpired one: the lock that orders refreshes
+    /// and revokes of one connection across processes sharing the file.
+    pub fn try_lease(
+        &self,
+        key: &ConnectionKey,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, Error> {
+        let now = unix_millis(SystemTime::now());
+        let until = now.saturating_add(ttl.as_millis() as i64);
+        let changed = self
+            .connection()
+            .execute(
+                "INSERT INTO refresh_leases VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (connection, identifier) DO UPDATE
+                 SET holder = excluded.holder, until_ms = excluded.until_ms
+                 WHERE refresh_leases.until_ms < ?5 OR refresh_leases.holder = excluded.holder",
+                params![key.connection, key.identifier, holder, until, now],
+            )
+            .map_err(store_error)?;
+        Ok(changed == 1)
+    }
+
+    /// Gives up `holder`'s lease on `key`.
+    pub fn release_lease(&self, key: &ConnectionKey, holder: &str) -> Result<(), Error> {
+        self.connection()
+            .execute(
+                "DELETE FROM refresh_leases WHERE connection = ?1 AND identifier = ?2 AND holder = ?3",
+                params![key.connection, key.identifier, holder],
+            )
+            .map_err(store_error)?;
+        Ok(())
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn an_existing_store_file_others_can_read_is_made_private() {
+        let path = std::env::temp_dir().join(format!(
+            "discord-accounts-loose-{}.sqlite3",
+            std::process::id()
+        ));
+        std::fs::write(&path, b"").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let store = TokenStore::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        drop(store);
+        std::fs::remove_file(&path).unwrap();
     }
 }

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::connector::{Connector, Credential, Output};
 use crate::sandbox::tokens::{APPLICATION_ID, BOT_TOKEN, USER_TOKEN};
+use discord_host::{Connector, Credential, Output};
 
 /// One tool call of the demo: the tool, its arguments and credential.
 pub struct DemoCall {
@@ -127,9 +127,8 @@ pub async fn run(connector: &Connector) -> Vec<DemoOutcome> {
             .await;
         let elapsed = started.elapsed();
         let result = match result {
-            Ok(Ok(output)) => Ok(summary(&output)),
-            Ok(Err(error)) => Err(format!("{}: {}", error.kind, error.message)),
-            Err(trap) => Err(format!("host error: {trap:#}")),
+            Ok(output) => Ok(summary(&output)),
+            Err(error) => Err(error.to_string()),
         };
         outcomes.push(DemoOutcome {
             call,
@@ -217,10 +216,10 @@ async fn oauth_flow(
     sandbox: &crate::sandbox::Sandbox,
     steps: &mut Vec<OAuthStep>,
 ) -> anyhow::Result<()> {
-    use crate::auth::{Authorizer, ClientRegistry};
-    use crate::callback::CallbackListener;
-    use crate::connector::{Client, ErrorKind};
-    use crate::store::{ConnectionKey, TokenStore};
+    use discord_accounts::{
+        Authorizer, CallbackListener, ClientRegistry, ConnectionKey, TokenStore,
+    };
+    use discord_host::{Client, ComponentErrorKind};
 
     let mut ok = |step, result: String| {
         steps.push(OAuthStep {
@@ -252,7 +251,9 @@ async fn oauth_flow(
 
     let url = pending.url.clone();
     let browser = tokio::spawn(async move { follow_as_browser(&url).await });
-    let callback = listener.wait(Duration::from_secs(10)).await?;
+    let callback = listener
+        .wait(&pending.state, Duration::from_secs(10))
+        .await?;
     browser.await??;
     let code = callback
         .code
@@ -278,11 +279,7 @@ async fn oauth_flow(
     let me = authorizer
         .execute_tool(&key, "discord_get_my_user", "{}")
         .await?;
-    ok(
-        "call",
-        me.map(|output| summary(&output))
-            .map_err(|error| anyhow::anyhow!(error.message))?,
-    );
+    ok("call", summary(&me));
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let before = authorizer
@@ -302,9 +299,7 @@ async fn oauth_flow(
         "refresh",
         format!(
             "new token pair stored; call after refresh: {}",
-            guilds
-                .map(|output| summary(&output))
-                .map_err(|error| anyhow::anyhow!(error.message))?
+            summary(&guilds)
         ),
     );
 
@@ -321,9 +316,11 @@ async fn oauth_flow(
             "{}",
             &Credential::Bearer(revoked_token),
         )
-        .await?;
+        .await;
     match answer {
-        Err(error) if error.kind == ErrorKind::Unauthorized => ok("401", error.message),
+        Err(error) if error.component_kind() == Some(ComponentErrorKind::Unauthorized) => {
+            ok("401", error.to_string())
+        }
         other => anyhow::bail!(
             "the revoked token still worked: {:?}",
             other.map(|output| summary(&output))

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use crate::connector::{Connector, Credential, Output};
+use discord_host::{Connector, Credential, Output};
 
 /// One call: a tool, its arguments, and what the answer must say about
 /// itself (the JSON field and value that identify the object asked for).
@@ -169,7 +169,7 @@ pub async fn run(connector: &Connector, calls: usize, concurrency: usize) -> Loa
                     .execute_tool(probe.tool, &probe.arguments, &probe.credential)
                     .await;
                 let outcome = match result {
-                    Ok(Ok(Output::Json(json))) => {
+                    Ok(Output::Json(json)) => {
                         let value: Value = serde_json::from_str(&json).unwrap_or_default();
                         if value[probe.field] == probe.expected {
                             Outcome::Matched
@@ -177,9 +177,11 @@ pub async fn run(connector: &Connector, calls: usize, concurrency: usize) -> Loa
                             Outcome::Mismatched
                         }
                     }
-                    Ok(Ok(Output::Binary(_))) => Outcome::Mismatched,
-                    Ok(Err(error)) => Outcome::Error(error.kind.to_string()),
-                    Err(_) => Outcome::Lost,
+                    Ok(Output::Binary(_)) => Outcome::Mismatched,
+                    Err(error) => match error.component_kind() {
+                        Some(kind) => Outcome::Error(kind.to_string()),
+                        None => Outcome::Lost,
+                    },
                 };
                 (outcome, began.elapsed())
             }

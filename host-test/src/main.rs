@@ -7,12 +7,10 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use discord_host::auth::{Authorizer, ClientRegistry};
-use discord_host::callback::CallbackListener;
-use discord_host::connector::{BUILT_COMPONENT, Connector, Credential, Error, Output};
-use discord_host::demo;
-use discord_host::sandbox::{self, Sandbox};
-use discord_host::store::{ConnectionKey, TokenStore};
+use discord_accounts::{Authorizer, CallbackListener, ClientRegistry, ConnectionKey, TokenStore};
+use discord_host::{Connector, Credential, Error, Output, Tool};
+use host_test::sandbox::{self, Sandbox};
+use host_test::{BUILT_COMPONENT, demo};
 
 /// Run the Discord connector component: list its tools, call one, connect
 /// users with OAuth, or run the demo against a local Discord sandbox.
@@ -176,10 +174,6 @@ fn credential_from_env(choice: CredentialChoice) -> anyhow::Result<Credential> {
     })
 }
 
-fn host_error(error: wasmtime::Error) -> anyhow::Error {
-    anyhow::anyhow!("{error:#}")
-}
-
 impl Cli {
     /// The component, with the Discord endpoints given on the command line.
     fn connector(&self) -> anyhow::Result<Connector> {
@@ -187,7 +181,7 @@ impl Cli {
             .component
             .clone()
             .unwrap_or_else(|| PathBuf::from(BUILT_COMPONENT));
-        let mut connector = Connector::from_file(&component).map_err(host_error)?;
+        let mut connector = Connector::from_file(&component)?;
         if let Some(api_base) = &self.api_base {
             connector = connector.with_env("DISCORD_API_BASE", api_base);
         }
@@ -233,6 +227,9 @@ fn report(result: Result<Output, Error>, output: &Path) -> anyhow::Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
+            let Some(error) = error.component() else {
+                return Err(error.into());
+            };
             let details = error
                 .details
                 .as_deref()
@@ -252,10 +249,9 @@ fn report(result: Result<Output, Error>, output: &Path) -> anyhow::Result<ExitCo
 }
 
 async fn tools(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
-    let tools = cli.connector()?.list_tools().await.map_err(host_error)?;
-    let kinds = |tool: &discord_host::connector::Tool| -> Vec<String> {
-        tool.accepts.iter().map(ToString::to_string).collect()
-    };
+    let tools = cli.connector()?.list_tools().await?;
+    let kinds =
+        |tool: &Tool| -> Vec<String> { tool.accepts.iter().map(ToString::to_string).collect() };
     if json {
         let tools: Vec<serde_json::Value> = tools
             .iter()
@@ -308,7 +304,9 @@ async fn auth(cli: &Cli, command: &AuthCommand) -> anyhow::Result<ExitCode> {
                 "Waiting for Discord's redirect on {} ...",
                 pending.redirect_uri
             );
-            let callback = listener.wait(Duration::from_secs(*timeout)).await?;
+            let callback = listener
+                .wait(&pending.state, Duration::from_secs(*timeout))
+                .await?;
             let Some(code) = callback.code else {
                 bail!(
                     "the authorization did not complete: {}",
@@ -411,16 +409,13 @@ async fn main() -> anyhow::Result<ExitCode> {
             let result = match (connection, identifier) {
                 (Some(connection), Some(identifier)) => {
                     let key = ConnectionKey::new(connection, identifier);
-                    cli.authorizer()?
-                        .execute_tool(&key, tool, arguments)
-                        .await?
+                    cli.authorizer()?.execute_tool(&key, tool, arguments).await
                 }
                 _ => {
                     let credential = credential_from_env(*credential)?;
                     cli.connector()?
                         .execute_tool(tool, arguments, &credential)
                         .await
-                        .map_err(host_error)?
                 }
             };
             report(result, output)
@@ -441,7 +436,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             let connector = cli
                 .connector()?
                 .with_env("DISCORD_API_BASE", sandbox.base_url());
-            let report = discord_host::load::run(&connector, *calls, *concurrency).await;
+            let report = host_test::load::run(&connector, *calls, *concurrency).await;
             println!("{}", report.summary());
             let whole = report.lost == 0 && report.mismatched == 0 && report.calls == *calls;
             Ok(if whole {

@@ -1,88 +1,121 @@
-//! Loading the connector component and calling its exports.
+//! Loading the connector component, linking it and calling its exports.
 //!
-//! A [`Connector`] compiles the component once and pre-links it; every call
-//! then runs in a fresh, short-lived instance with its own WASI context, so
-//! calls share nothing and can run concurrently.
-//!
-//! ```no_run
-//! # async fn run() -> wasmtime::Result<()> {
-//! use discord_host::connector::{Connector, Credential, Output};
-//!
-//! let connector = Connector::from_file("discord_connector.wasm")?
-//!     .with_env("DISCORD_API_BASE", "http://127.0.0.1:8080/api/v10");
-//! match connector.execute_tool("discord_get_gateway", "{}", &Credential::None).await? {
-//!     Ok(Output::Json(json)) => println!("{json}"),
-//!     Ok(Output::Binary(blob)) => println!("{} bytes of {}", blob.data.len(), blob.content_type),
-//!     Err(error) => eprintln!("{:?}: {}", error.kind, error.message),
-//! }
-//! # Ok(())
-//! # }
-//! ```
+//! [`Connector`] compiles the component once and pre-links it; every call
+//! then runs in a fresh, short-lived [`Instance`] with its own WASI context,
+//! so calls share nothing and run concurrently. Hosts that already have a
+//! `Store<T>` and a `Linker<T>` use [`add_to_linker_async`] and
+//! [`Instance::instantiate`] instead, and get the same deadlines and errors.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::error::Context as _;
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{
+    Config, Engine, EngineWeak, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline,
+};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::limiter::{DiscordLimiter, EgressHooks};
-
-/// Rust types and calls generated from the contract in `wit/`.
-#[allow(missing_docs)]
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "connector",
-        exports: { default: async },
-    });
-}
-
-pub use bindings::agent_tools::connector::types::{Credential, CredentialKind, Error, ErrorKind};
-pub use bindings::exports::agent_tools::connector::oauth::{Client, Link, LinkRequest, Token};
-pub use bindings::exports::agent_tools::connector::proxy::{
+use crate::bindings::exports::agent_tools::connector::oauth::{Client, Link, LinkRequest, Token};
+use crate::bindings::exports::agent_tools::connector::proxy::{
     Request as ProxyRequest, Response as ProxyResponse,
 };
-pub use bindings::exports::agent_tools::connector::tools::{Blob, Output, Tool};
+use crate::bindings::exports::agent_tools::connector::tools::{Output, Tool};
+use crate::bindings::types::Credential;
+use crate::bindings::{self, ConnectorPre};
+use crate::egress::EgressHooks;
+use crate::error::{DeadlinePassed, Error, ErrorKind};
+use crate::limiter::DiscordLimiter;
 
-/// The contract's names: `not-found`, `rate-limited`, ...
-impl std::fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::UnknownTool => "unknown-tool",
-            Self::InvalidArguments => "invalid-arguments",
-            Self::MissingCredential => "missing-credential",
-            Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not-found",
-            Self::RateLimited => "rate-limited",
-            Self::Upstream => "upstream",
-            Self::Transport => "transport",
-        })
-    }
+/// The component's setting for its whole call's deadline, in milliseconds.
+pub const TIMEOUT_SETTING: &str = "DISCORD_TIMEOUT_MS";
+
+/// The call deadline the host gives the component when its environment
+/// does not set [`TIMEOUT_SETTING`] (discord.js's default).
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The largest [`TIMEOUT_SETTING`] the component accepts.
+const MAX_CALL_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How often the engine's epoch ticks: how often a busy guest yields to the
+/// executor, and the granularity of the host's deadline.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Links what the component imports (WASI 0.2 and `wasi:http`'s outgoing
+/// handler) into a host's own `linker`.
+///
+/// The engine must have epoch interruption on, which is how the host keeps
+/// a busy guest to its deadline; an engine without it is refused. The
+/// engine's epoch is ticked from a background thread for as long as it
+/// lives (one thread per engine, however often this is called).
+pub fn add_to_linker_async<T>(linker: &mut Linker<T>) -> Result<(), Error>
+where
+    T: WasiView + WasiHttpView + 'static,
+{
+    ensure_epoch_ticks(linker.engine())?;
+    wasmtime_wasi::p2::add_to_linker_async(linker).map_err(Error::setup)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker).map_err(Error::setup)?;
+    Ok(())
 }
 
-/// The contract's names: `none`, `bearer`, `bot`.
-impl std::fmt::Display for CredentialKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::None => "none",
-            Self::Bearer => "bearer",
-            Self::Bot => "bot",
-        })
-    }
+/// Whether `engine` instruments code for epoch interruption. Wasmtime has no
+/// getter for it; its `Config` debug output lists the tunables that were set.
+fn has_epoch_interruption(engine: &Engine) -> bool {
+    format!("{:?}", engine.config()).contains("epoch_interruption: true")
 }
 
-/// The component built from this workspace's source by `build.rs`.
-pub const BUILT_COMPONENT: &str = env!("CONNECTOR_WASM");
+/// Checks `engine` can be interrupted and starts its ticker once.
+fn ensure_epoch_ticks(engine: &Engine) -> Result<(), Error> {
+    if !has_epoch_interruption(engine) {
+        return Err(Error::setup(
+            "the engine was built without epoch interruption (Config::epoch_interruption(true)), so the host could not stop a call at its deadline",
+        ));
+    }
+    static TICKED: OnceLock<Mutex<Vec<EngineWeak>>> = OnceLock::new();
+    let mut ticked = TICKED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    ticked.retain(|weak| weak.upgrade().is_some());
+    if ticked
+        .iter()
+        .filter_map(EngineWeak::upgrade)
+        .any(|known| Engine::same(&known, engine))
+    {
+        return Ok(());
+    }
+    let weak = engine.weak();
+    ticked.push(engine.weak());
+    std::thread::Builder::new()
+        .name("wasm-epoch".to_owned())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .map_err(Error::setup)?;
+    Ok(())
+}
 
-/// What one instance's store holds: its WASI and WASI HTTP state, its
-/// egress hooks and its resource limits.
+/// The host's deadline for one call given the component's `env`: the
+/// component's own [`TIMEOUT_SETTING`] plus `margin`, so a call the
+/// component would end as a `transport` timeout always ends that way first.
+pub fn call_deadline(env: &[(String, String)], margin: Duration) -> Duration {
+    let guest = env
+        .iter()
+        .rev()
+        .find(|(name, _)| name == TIMEOUT_SETTING)
+        .and_then(|(_, value)| value.trim().parse::<u64>().ok())
+        .map_or(DEFAULT_CALL_TIMEOUT, Duration::from_millis);
+    guest.min(MAX_CALL_TIMEOUT) + margin
+}
+
+/// What one instance of a [`Connector`] holds: its WASI and WASI HTTP
+/// state, its egress hooks and its resource limits.
 pub struct InstanceState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
@@ -110,17 +143,14 @@ impl WasiHttpView for InstanceState {
     }
 }
 
-/// How often the engine's epoch ticks: the granularity of call deadlines.
-const EPOCH_TICK: Duration = Duration::from_millis(10);
-
 /// What each instance may use.
 #[derive(Clone, Copy, Debug)]
 pub struct InstanceLimits {
     /// Linear memory per instance.
     pub memory_bytes: usize,
-    /// Wall time per call before the host traps it (the component keeps
-    /// its own, shorter deadline on network waits).
-    pub call_timeout: Duration,
+    /// How long past the component's own deadline (`DISCORD_TIMEOUT_MS`) the
+    /// host waits before it stops a call that is still running.
+    pub deadline_margin: Duration,
     /// Instances alive at once; further calls wait for a slot.
     pub max_instances: usize,
 }
@@ -129,7 +159,7 @@ impl Default for InstanceLimits {
     fn default() -> Self {
         Self {
             memory_bytes: 64 << 20,
-            call_timeout: Duration::from_secs(30),
+            deadline_margin: Duration::from_secs(2),
             max_instances: 256,
         }
     }
@@ -139,7 +169,7 @@ impl Default for InstanceLimits {
 /// environment, egress hooks and resource limits.
 #[derive(Clone)]
 pub struct Connector {
-    pre: bindings::ConnectorPre<InstanceState>,
+    pre: ConnectorPre<InstanceState>,
     env: Vec<(String, String)>,
     hooks: EgressHooks,
     limits: InstanceLimits,
@@ -147,50 +177,39 @@ pub struct Connector {
 }
 
 impl Connector {
-    /// A wasmtime engine set up for the connector.
-    ///
-    /// Epoch interruption is on, and a thread ticks the epoch for as long
-    /// as the engine lives, so that calls can be given deadlines.
-    pub fn engine() -> wasmtime::Result<Engine> {
+    /// A wasmtime engine set up for the connector: epoch interruption on.
+    pub fn engine() -> Result<Engine, Error> {
         let mut config = Config::new();
         config.epoch_interruption(true);
-        let engine = Engine::new(&config)?;
-        let weak = engine.weak();
-        std::thread::Builder::new()
-            .name("wasm-epoch".to_owned())
-            .spawn(move || {
-                while let Some(engine) = weak.upgrade() {
-                    engine.increment_epoch();
-                    drop(engine);
-                    std::thread::sleep(EPOCH_TICK);
-                }
-            })
-            .context("starting the epoch thread")?;
-        Ok(engine)
+        Engine::new(&config).map_err(Error::setup)
     }
 
     /// Compiles the component in the file at `path`.
-    pub fn from_file(path: impl AsRef<Path>) -> wasmtime::Result<Self> {
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         let engine = Self::engine()?;
-        let component = Component::from_file(&engine, path)
-            .with_context(|| format!("loading the component {}", path.display()))?;
-        Self::from_component(&engine, &component)
+        let component = Component::from_file(&engine, path).map_err(|error| {
+            Error::setup(error.context(format!("loading the component {}", path.display())))
+        })?;
+        Self::from_component(&component)
     }
 
     /// Compiles the component in `bytes`.
-    pub fn from_bytes(bytes: &[u8]) -> wasmtime::Result<Self> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let engine = Self::engine()?;
-        let component = Component::new(&engine, bytes).context("compiling the component")?;
-        Self::from_component(&engine, &component)
+        let component = Component::new(&engine, bytes).map_err(Error::setup)?;
+        Self::from_component(&component)
     }
 
-    /// Links an already compiled `component` with WASI and WASI HTTP.
-    pub fn from_component(engine: &Engine, component: &Component) -> wasmtime::Result<Self> {
-        let mut linker = Linker::<InstanceState>::new(engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        let pre = bindings::ConnectorPre::new(linker.instantiate_pre(component)?)?;
+    /// Links an already compiled `component` with WASI and WASI HTTP. Its
+    /// engine must have epoch interruption on.
+    pub fn from_component(component: &Component) -> Result<Self, Error> {
+        let mut linker = Linker::<InstanceState>::new(component.engine());
+        add_to_linker_async(&mut linker)?;
+        let pre = linker
+            .instantiate_pre(component)
+            .and_then(ConnectorPre::new)
+            .map_err(Error::setup)?;
         let limits = InstanceLimits::default();
         Ok(Self {
             pre,
@@ -224,17 +243,30 @@ impl Connector {
         self
     }
 
+    /// The environment instances get: the configured one, with the call
+    /// deadline always stated so that host and component agree on it.
+    fn instance_env(&self) -> Vec<(String, String)> {
+        let mut env = self.env.clone();
+        if !env.iter().any(|(name, _)| name == TIMEOUT_SETTING) {
+            env.push((
+                TIMEOUT_SETTING.to_owned(),
+                DEFAULT_CALL_TIMEOUT.as_millis().to_string(),
+            ));
+        }
+        env
+    }
+
     /// A fresh instance with its own store, for one call or several.
     ///
-    /// Waits while `max_instances` sessions are alive.
-    pub async fn session(&self) -> wasmtime::Result<Session> {
+    /// Waits while `max_instances` instances are alive.
+    pub async fn instance(&self) -> Result<Instance<InstanceState>, Error> {
         let slot = Arc::clone(&self.slots)
             .acquire_owned()
             .await
-            .context("the instance slots are closed")?;
-        let wasi = WasiCtx::builder().envs(&self.env).build();
+            .map_err(Error::setup)?;
+        let env = self.instance_env();
         let state = InstanceState {
-            wasi,
+            wasi: WasiCtx::builder().envs(&env).build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: self.hooks.clone(),
@@ -245,35 +277,26 @@ impl Connector {
         };
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
-        let ticks = (self.limits.call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        store.set_epoch_deadline(ticks);
-        let instance = self.pre.instantiate_async(&mut store).await?;
-        Ok(Session {
-            store,
-            instance,
-            ticks,
-            _slot: slot,
-        })
+        let deadline = call_deadline(&env, self.limits.deadline_margin);
+        let mut instance = Instance::instantiate(store, &self.pre, deadline).await?;
+        instance.slot = Some(slot);
+        Ok(instance)
     }
 
     /// The tool catalogue.
-    pub async fn list_tools(&self) -> wasmtime::Result<Vec<Tool>> {
-        self.session().await?.list_tools().await
+    pub async fn list_tools(&self) -> Result<Vec<Tool>, Error> {
+        self.instance().await?.list_tools().await
     }
 
-    /// Runs tool `name` with `arguments` (a JSON object) in a fresh
-    /// instance. The outer `Err` is a host failure (a trap); the inner one
-    /// is the tool's typed error.
+    /// Runs tool `name` with `arguments` (a JSON object) in a fresh instance.
     pub async fn execute_tool(
         &self,
         name: &str,
         arguments: &str,
         credential: &Credential,
-    ) -> wasmtime::Result<Result<Output, Error>> {
-        self.session()
-            .await?
-            .execute_tool(name, arguments, credential)
-            .await
+    ) -> Result<Output, Error> {
+        let mut instance = self.instance().await?;
+        instance.execute_tool(name, arguments, credential).await
     }
 
     /// Sends a raw request through the component's confined proxy.
@@ -281,8 +304,13 @@ impl Connector {
         &self,
         request: &ProxyRequest,
         credential: &Credential,
-    ) -> wasmtime::Result<Result<ProxyResponse, Error>> {
-        self.session().await?.proxy_send(request, credential).await
+    ) -> Result<ProxyResponse, Error> {
+        self.instance().await?.proxy_send(request, credential).await
+    }
+
+    /// An OAuth 2.0 authorization link with PKCE.
+    pub async fn authorization_link(&self, request: &LinkRequest) -> Result<Link, Error> {
+        self.instance().await?.authorization_link(request).await
     }
 
     /// Trades an authorization `code` for a token.
@@ -292,9 +320,9 @@ impl Connector {
         code: &str,
         redirect_uri: &str,
         code_verifier: &str,
-    ) -> wasmtime::Result<Result<Token, Error>> {
-        let mut session = self.session().await?;
-        session
+    ) -> Result<Token, Error> {
+        let mut instance = self.instance().await?;
+        instance
             .exchange_code(client, code, redirect_uri, code_verifier)
             .await
     }
@@ -304,49 +332,113 @@ impl Connector {
         &self,
         client: &Client,
         refresh_token: &str,
-    ) -> wasmtime::Result<Result<Token, Error>> {
-        self.session()
-            .await?
-            .refresh_token(client, refresh_token)
-            .await
+    ) -> Result<Token, Error> {
+        let mut instance = self.instance().await?;
+        instance.refresh_token(client, refresh_token).await
     }
 
     /// Revokes a token, and with it the user's grant.
-    pub async fn revoke_token(
-        &self,
-        client: &Client,
-        token: &str,
-    ) -> wasmtime::Result<Result<(), Error>> {
-        self.session().await?.revoke_token(client, token).await
+    pub async fn revoke_token(&self, client: &Client, token: &str) -> Result<(), Error> {
+        self.instance().await?.revoke_token(client, token).await
     }
+}
 
-    /// An OAuth 2.0 authorization link with PKCE.
-    pub async fn authorization_link(
-        &self,
-        request: &LinkRequest,
-    ) -> wasmtime::Result<Result<Link, Error>> {
-        self.session().await?.authorization_link(request).await
-    }
+/// Makes the store's epoch callback yield to the executor at every tick (a
+/// busy guest never pins a worker thread) and stop the call at `deadline`.
+fn arm_deadline<T: Send + 'static>(store: &mut Store<T>, deadline: Instant) {
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            Err(wasmtime::Error::new(DeadlinePassed))
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    store.set_epoch_deadline(1);
 }
 
 /// One instance of the component: calls made through it share its memory
 /// and resources, as in hosts that keep an instance for many requests.
-pub struct Session {
-    store: Store<InstanceState>,
-    instance: bindings::Connector,
-    /// The epoch ticks each call may run.
-    ticks: u64,
-    _slot: OwnedSemaphorePermit,
+///
+/// Each call gets the host's deadline: at every epoch tick the guest yields,
+/// and past the deadline it is stopped with [`ErrorKind::Deadline`]; a call
+/// stuck in a host function is abandoned at the same time, after which the
+/// instance takes no more calls ([`ErrorKind::Poisoned`]).
+pub struct Instance<T: 'static> {
+    store: Store<T>,
+    bindings: bindings::Connector,
+    deadline: Duration,
+    poisoned: bool,
+    slot: Option<OwnedSemaphorePermit>,
 }
 
-impl Session {
-    /// The tool catalogue.
-    pub async fn list_tools(&mut self) -> wasmtime::Result<Vec<Tool>> {
-        self.store.set_epoch_deadline(self.ticks);
-        self.instance
-            .agent_tools_connector_tools()
-            .call_list_tools(&mut self.store)
+impl<T: Send + 'static> Instance<T> {
+    /// Instantiates the component on a host's own `store` (whose linker
+    /// went through [`add_to_linker_async`]), giving instantiation and each
+    /// call `deadline` (see [`call_deadline`]).
+    pub async fn instantiate(
+        mut store: Store<T>,
+        pre: &ConnectorPre<T>,
+        deadline: Duration,
+    ) -> Result<Self, Error> {
+        arm_deadline(&mut store, Instant::now() + deadline);
+        let bindings = pre
+            .instantiate_async(&mut store)
             .await
+            .map_err(|error| Error::from_wasmtime(error, deadline))?;
+        Ok(Self {
+            store,
+            bindings,
+            deadline,
+            poisoned: false,
+            slot: None,
+        })
+    }
+
+    /// The store, for a host that keeps state in it.
+    pub fn store_mut(&mut self) -> &mut Store<T> {
+        &mut self.store
+    }
+
+    /// Runs one export call under the deadline and maps its failures.
+    async fn call<R, F>(&mut self, call: F) -> Result<R, Error>
+    where
+        F: AsyncFnOnce(
+            &bindings::Connector,
+            &mut Store<T>,
+        ) -> wasmtime::Result<Result<R, crate::bindings::types::Error>>,
+    {
+        if self.poisoned {
+            return Err(Error::new(ErrorKind::Poisoned));
+        }
+        let deadline = self.deadline;
+        arm_deadline(&mut self.store, Instant::now() + deadline);
+        // The epoch callback stops a guest that computes; this stops a call
+        // waiting in a host function, a little later.
+        let hard_stop = deadline + EPOCH_TICK * 5;
+        let outcome = tokio::time::timeout(hard_stop, call(&self.bindings, &mut self.store)).await;
+        match outcome {
+            Err(_elapsed) => {
+                self.poisoned = true;
+                Err(Error::new(ErrorKind::Deadline { after: deadline }))
+            }
+            Ok(Err(trap)) => {
+                self.poisoned = true;
+                Err(Error::from_wasmtime(trap, deadline))
+            }
+            Ok(Ok(result)) => result.map_err(Error::from),
+        }
+    }
+
+    /// The tool catalogue.
+    pub async fn list_tools(&mut self) -> Result<Vec<Tool>, Error> {
+        self.call(async |bindings, store| {
+            let tools = bindings
+                .agent_tools_connector_tools()
+                .call_list_tools(store)
+                .await?;
+            Ok(Ok(tools))
+        })
+        .await
     }
 
     /// Runs tool `name` with `arguments` (a JSON object).
@@ -355,12 +447,14 @@ impl Session {
         name: &str,
         arguments: &str,
         credential: &Credential,
-    ) -> wasmtime::Result<Result<Output, Error>> {
-        self.store.set_epoch_deadline(self.ticks);
-        self.instance
-            .agent_tools_connector_tools()
-            .call_execute_tool(&mut self.store, name, arguments, credential)
-            .await
+    ) -> Result<Output, Error> {
+        self.call(async |bindings, store| {
+            bindings
+                .agent_tools_connector_tools()
+                .call_execute_tool(store, name, arguments, credential)
+                .await
+        })
+        .await
     }
 
     /// Sends a raw request through the confined proxy.
@@ -368,12 +462,25 @@ impl Session {
         &mut self,
         request: &ProxyRequest,
         credential: &Credential,
-    ) -> wasmtime::Result<Result<ProxyResponse, Error>> {
-        self.store.set_epoch_deadline(self.ticks);
-        self.instance
-            .agent_tools_connector_proxy()
-            .call_send(&mut self.store, request, credential)
-            .await
+    ) -> Result<ProxyResponse, Error> {
+        self.call(async |bindings, store| {
+            bindings
+                .agent_tools_connector_proxy()
+                .call_send(store, request, credential)
+                .await
+        })
+        .await
+    }
+
+    /// An OAuth 2.0 authorization link with PKCE.
+    pub async fn authorization_link(&mut self, request: &LinkRequest) -> Result<Link, Error> {
+        self.call(async |bindings, store| {
+            bindings
+                .agent_tools_connector_oauth()
+                .call_authorization_link(store, request)
+                .await
+        })
+        .await
     }
 
     /// Trades an authorization `code` for a token.
@@ -383,12 +490,14 @@ impl Session {
         code: &str,
         redirect_uri: &str,
         code_verifier: &str,
-    ) -> wasmtime::Result<Result<Token, Error>> {
-        self.store.set_epoch_deadline(self.ticks);
-        self.instance
-            .agent_tools_connector_oauth()
-            .call_exchange_code(&mut self.store, client, code, redirect_uri, code_verifier)
-            .await
+    ) -> Result<Token, Error> {
+        self.call(async |bindings, store| {
+            bindings
+                .agent_tools_connector_oauth()
+                .call_exchange_code(store, client, code, redirect_uri, code_verifier)
+                .await
+        })
+        .await
     }
 
     /// Trades a (single-use) refresh token for a new token pair.
@@ -396,36 +505,60 @@ impl Session {
         &mut self,
         client: &Client,
         refresh_token: &str,
-    ) -> wasmtime::Result<Result<Token, Error>> {
-        self.store.set_epoch_deadline(self.ticks);
-        self.instance
-            .agent_tools_connector_oauth()
-            .call_refresh_token(&mut self.store, client, refresh_token)
-            .await
+    ) -> Result<Token, Error> {
+        self.call(async |bindings, store| {
+            bindings
+                .agent_tools_connector_oauth()
+                .call_refresh_token(store, client, refresh_token)
+                .await
+        })
+        .await
     }
 
     /// Revokes a token, and with it the user's grant.
-    pub async fn revoke_token(
-        &mut self,
-        client: &Client,
-        token: &str,
-    ) -> wasmtime::Result<Result<(), Error>> {
-        self.store.set_epoch_deadline(self.ticks);
-        self.instance
-            .agent_tools_connector_oauth()
-            .call_revoke_token(&mut self.store, client, token)
-            .await
+    pub async fn revoke_token(&mut self, client: &Client, token: &str) -> Result<(), Error> {
+        self.call(async |bindings, store| {
+            bindings
+                .agent_tools_connector_oauth()
+                .call_revoke_token(store, client, token)
+                .await
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_deadline_follows_the_component_setting() {
+        let margin = Duration::from_secs(2);
+        assert_eq!(call_deadline(&[], margin), Duration::from_secs(17));
+        let env = vec![(TIMEOUT_SETTING.to_owned(), "600000".to_owned())];
+        assert_eq!(call_deadline(&env, margin), Duration::from_secs(602));
+        let bad = vec![(TIMEOUT_SETTING.to_owned(), "soon".to_owned())];
+        assert_eq!(call_deadline(&bad, margin), Duration::from_secs(17));
+        let huge = vec![(TIMEOUT_SETTING.to_owned(), u64::MAX.to_string())];
+        assert_eq!(call_deadline(&huge, margin), Duration::from_secs(602));
     }
 
-    /// An OAuth 2.0 authorization link with PKCE.
-    pub async fn authorization_link(
-        &mut self,
-        request: &LinkRequest,
-    ) -> wasmtime::Result<Result<Link, Error>> {
-        self.store.set_epoch_deadline(self.ticks);
-        self.instance
-            .agent_tools_connector_oauth()
-            .call_authorization_link(&mut self.store, request)
-            .await
+    #[test]
+    fn an_engine_without_epoch_interruption_is_refused() {
+        let plain = Engine::default();
+        let mut linker = Linker::<InstanceState>::new(&plain);
+        let error = add_to_linker_async(&mut linker).unwrap_err();
+        assert!(matches!(error.kind(), ErrorKind::Setup));
+        assert!(
+            error
+                .source()
+                .unwrap()
+                .to_string()
+                .contains("epoch interruption")
+        );
+        let mut linker = Linker::<InstanceState>::new(&Connector::engine().unwrap());
+        add_to_linker_async(&mut linker).unwrap();
     }
+
+    use std::error::Error as _;
 }

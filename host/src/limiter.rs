@@ -1,38 +1,65 @@
-//! A host-wide Discord rate limiter in the wasi-http egress hook.
+//! A host-wide Discord rate limiter, shared by every instance.
 //!
 //! Component instances are short-lived, so what Discord says about its
-//! limits has to be remembered by the host. The limiter sits in
-//! [`WasiHttpHooks::send_request`]: it learns each route's bucket from
-//! `X-RateLimit-Bucket`, holds a request back while its bucket has no
-//! `X-RateLimit-Remaining` left, keeps every credential under Discord's
-//! global 50 requests per second, and counts invalid requests (401, 403,
-//! 429) over a sliding 10 minutes, refusing new ones before Discord's ban
-//! threshold (10,000) is reached.
+//! limits has to be remembered by the host. The limiter has the shape of
+//! twilight's ratelimiter: [`DiscordLimiter::acquire`] waits until a request
+//! may go out and gives a [`Permit`]; [`Permit::report`] learns from the
+//! answer's headers. It never touches a socket, so its tests run on tokio's
+//! paused clock; [`crate::egress`] puts it in the wasi-http egress hook.
 //!
-//! Requests of one bucket go out one at a time, as @discordjs/rest's
-//! sequential handler sends them, so a bucket's state is always known
-//! before the next request uses it.
+//! What it keeps:
+//! - each route's bucket, learned from `X-RateLimit-Bucket`; requests of one
+//!   bucket go out one at a time (as @discordjs/rest's sequential handler
+//!   sends them), and wait while `X-RateLimit-Remaining` is 0 until the
+//!   reset;
+//! - each credential under Discord's global 50 requests per second;
+//! - invalid requests (401, 403, 429) over a sliding 10 minutes, per
+//!   credential and in all: a credential is refused once it alone has made
+//!   too many, credentials with invalid requests are refused once the shared
+//!   count nears Discord's ban threshold (10,000), and a reserve of the shared
+//!   budget stays for credentials in good standing.
+//!
+//! Every number from a header is clamped, no wait outlasts the request's
+//! deadline, and the state is bounded: credentials and routes beyond their
+//! caps, or idle longer than the expiry, are forgotten.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 use http::HeaderMap;
-use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+use tokio::sync::OwnedMutexGuard;
+use tokio::time::Instant;
 
-/// How careful the limiter is.
+/// How careful the limiter is, and how much it remembers.
 #[derive(Clone, Copy, Debug)]
 pub struct LimiterPolicy {
     /// Requests per second per credential (Discord's global limit is 50).
     pub global_per_second: usize,
-    /// Invalid requests (401, 403, 429) tolerated per window before new
-    /// requests are refused (Discord bans at 10,000 in 10 minutes).
+    /// Invalid requests (401, 403, 429) in the window at which every new
+    /// request is refused (Discord bans an IP at 10,000 in 10 minutes).
     pub invalid_limit: usize,
+    /// Invalid requests in the window at which one credential is refused.
+    pub invalid_per_credential: usize,
+    /// The part of `invalid_limit` kept for credentials in good standing:
+    /// past `invalid_limit - good_standing_reserve`, a credential with any
+    /// invalid request in the window is refused.
+    pub good_standing_reserve: usize,
     /// The invalid-request window.
     pub invalid_window: Duration,
     /// Added to every reset time, against clock skew.
     pub reset_margin: Duration,
+    /// The longest reset a header may announce; longer values are clamped.
+    pub max_reset: Duration,
+    /// The longest a request waits for its turn when it has no deadline.
+    pub max_wait: Duration,
+    /// Credentials remembered at once.
+    pub max_credentials: usize,
+    /// Routes remembered per credential.
+    pub max_routes_per_credential: usize,
+    /// A credential unused this long is forgotten.
+    pub idle_expiry: Duration,
 }
 
 impl Default for LimiterPolicy {
@@ -40,37 +67,195 @@ impl Default for LimiterPolicy {
         Self {
             global_per_second: 50,
             invalid_limit: 9_000,
+            invalid_per_credential: 1_000,
+            good_standing_reserve: 1_800,
             invalid_window: Duration::from_secs(600),
             reset_margin: Duration::from_millis(50),
+            max_reset: Duration::from_secs(3_600),
+            max_wait: Duration::from_secs(30),
+            max_credentials: 10_000,
+            max_routes_per_credential: 256,
+            idle_expiry: Duration::from_secs(600),
         }
     }
 }
 
+/// Why the limiter did not let a request go out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Too many invalid requests in the window (the whole host's, or this
+    /// credential's).
+    InvalidRequests {
+        /// What the count is, in words.
+        reason: String,
+    },
+    /// The request's turn would come after its deadline.
+    WouldMissDeadline {
+        /// How long it would have had to wait.
+        wait: Duration,
+    },
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidRequests { reason } => write!(
+                f,
+                "{reason}: new requests are refused until the count falls, to stay clear of Discord's ban"
+            ),
+            Self::WouldMissDeadline { wait } => write!(
+                f,
+                "Discord's rate limit would hold this request for {} ms, past its deadline",
+                wait.as_millis()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// How many things the limiter remembers, to check that it stays bounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimiterSize {
+    /// Credentials tracked.
+    pub credentials: usize,
+    /// Routes tracked, over all credentials.
+    pub routes: usize,
+}
+
+/// Counts events over a sliding window in ten fixed slots, so a count takes
+/// the same memory whatever the rate.
+#[derive(Clone, Debug)]
+struct WindowCounter {
+    slots: [u32; Self::SLOTS],
+    /// Where slot `current` starts.
+    current_start: Instant,
+    current: usize,
+}
+
+impl WindowCounter {
+    const SLOTS: usize = 10;
+
+    fn new(now: Instant) -> Self {
+        Self {
+            slots: [0; Self::SLOTS],
+            current_start: now,
+            current: 0,
+        }
+    }
+
+    fn advance(&mut self, now: Instant, window: Duration) {
+        let slot = (window / Self::SLOTS as u32).max(Duration::from_nanos(1));
+        let passed = now.saturating_duration_since(self.current_start).as_nanos() / slot.as_nanos();
+        if passed >= Self::SLOTS as u128 {
+            self.slots = [0; Self::SLOTS];
+            self.current_start = now;
+            return;
+        }
+        for _ in 0..passed {
+            self.current = (self.current + 1) % Self::SLOTS;
+            self.slots[self.current] = 0;
+            self.current_start += slot;
+        }
+    }
+
+    fn add(&mut self, now: Instant, window: Duration) {
+        self.advance(now, window);
+        self.slots[self.current] = self.slots[self.current].saturating_add(1);
+    }
+
+    fn count(&mut self, now: Instant, window: Duration) -> usize {
+        self.advance(now, window);
+        self.slots.iter().map(|count| *count as usize).sum()
+    }
+}
+
 /// What one bucket is known to allow.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Bucket {
     remaining: Option<u64>,
     reset_at: Option<Instant>,
 }
 
-#[derive(Default)]
+type SharedBucket = Arc<tokio::sync::Mutex<Bucket>>;
+
+struct Route {
+    bucket: SharedBucket,
+    last_used: Instant,
+}
+
+struct CredentialState {
+    last_used: Instant,
+    /// When this credential's requests of the last second went out.
+    sent: VecDeque<Instant>,
+    invalid: WindowCounter,
+    routes: HashMap<String, Route>,
+    /// Discord's bucket ids, so routes that share one share its state.
+    bucket_ids: HashMap<String, Weak<tokio::sync::Mutex<Bucket>>>,
+}
+
+impl CredentialState {
+    fn new(now: Instant) -> Self {
+        Self {
+            last_used: now,
+            sent: VecDeque::new(),
+            invalid: WindowCounter::new(now),
+            routes: HashMap::new(),
+            bucket_ids: HashMap::new(),
+        }
+    }
+
+    /// Whether a request of this credential holds or waits for a bucket.
+    fn in_use(&self) -> bool {
+        self.routes
+            .values()
+            .any(|route| Arc::strong_count(&route.bucket) > 1)
+    }
+
+    /// Forgets the least recently used idle routes beyond `cap`.
+    fn trim_routes(&mut self, cap: usize) {
+        if self.routes.len() <= cap {
+            return;
+        }
+        let keep = cap - cap / 4;
+        let mut idle: Vec<(Instant, String)> = self
+            .routes
+            .iter()
+            .filter(|(_, route)| Arc::strong_count(&route.bucket) == 1)
+            .map(|(key, route)| (route.last_used, key.clone()))
+            .collect();
+        idle.sort_unstable();
+        let excess = self.routes.len().saturating_sub(keep);
+        for (_, key) in idle.into_iter().take(excess) {
+            self.routes.remove(&key);
+        }
+        self.bucket_ids
+            .retain(|_, bucket| bucket.strong_count() > 0);
+    }
+}
+
 struct State {
-    /// Discord's bucket id of each (credential, route), once learned.
-    bucket_of_route: HashMap<(u64, String), String>,
-    /// Bucket states by (credential, bucket id or route).
-    buckets: HashMap<(u64, String), Arc<tokio::sync::Mutex<Bucket>>>,
-    /// When each credential's recent requests went out.
-    sent: HashMap<u64, VecDeque<Instant>>,
-    /// When recent invalid requests came back.
-    invalid: VecDeque<Instant>,
+    credentials: HashMap<u64, CredentialState>,
+    invalid: WindowCounter,
+    /// Acquisitions since idle credentials were last swept.
+    since_sweep: usize,
 }
 
 /// The limiter, shared by every instance of a host.
-#[derive(Default)]
 pub struct DiscordLimiter {
     policy: LimiterPolicy,
+    hasher: RandomState,
     state: Mutex<State>,
 }
+
+impl Default for DiscordLimiter {
+    fn default() -> Self {
+        Self::new(LimiterPolicy::default())
+    }
+}
+
+/// The longest route key kept; longer paths share the truncated key.
+const MAX_ROUTE_KEY: usize = 200;
 
 /// A route as Discord buckets it: the method and the path, with ids and
 /// codes replaced except the top-level resource's (guild, channel, webhook).
@@ -91,28 +276,124 @@ pub fn route_key(method: &str, path: &str) -> String {
         key.push_str(if variable && !major { ":id" } else { segment });
         previous = segment;
     }
+    if key.len() > MAX_ROUTE_KEY {
+        let mut end = MAX_ROUTE_KEY;
+        while !key.is_char_boundary(end) {
+            end -= 1;
+        }
+        key.truncate(end);
+    }
     key
 }
 
-fn credential_of(headers: &HeaderMap) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    headers
-        .get("authorization")
-        .map(|value| value.as_bytes())
-        .hash(&mut hasher);
-    hasher.finish()
+/// A number of seconds from a header, clamped to `0..=max`: Discord's
+/// values are small fractions, anything else is a hostile or broken answer.
+fn header_seconds(headers: &HeaderMap, name: &str, max: Duration) -> Option<Duration> {
+    let seconds: f64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
+    if !seconds.is_finite() {
+        return Some(max);
+    }
+    Some(Duration::from_secs_f64(
+        seconds.clamp(0.0, max.as_secs_f64()),
+    ))
 }
 
-fn header_number(headers: &HeaderMap, name: &str) -> Option<f64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+/// A count from a header: whole and not negative, else ignored.
+fn header_count(headers: &HeaderMap, name: &str) -> Option<u64> {
+    let value: f64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
+    (value.is_finite() && value >= 0.0).then(|| value.min(u32::MAX as f64) as u64)
+}
+
+/// Leave to send one request: holds its bucket until the answer is
+/// reported or the permit dropped (a request that got no answer).
+pub struct Permit<'a> {
+    limiter: &'a DiscordLimiter,
+    credential: u64,
+    route: String,
+    bucket: OwnedMutexGuard<Bucket>,
+}
+
+impl Permit<'_> {
+    /// Learns from the answer: its status and its rate-limit headers.
+    pub fn report(mut self, status: u16, headers: &HeaderMap) {
+        let policy = &self.limiter.policy;
+        let now = Instant::now();
+        if let Some(remaining) = header_count(headers, "x-ratelimit-remaining") {
+            self.bucket.remaining = Some(remaining);
+        }
+        let reset_after = header_seconds(headers, "x-ratelimit-reset-after", policy.max_reset)
+            .or_else(|| {
+                (status == 429)
+                    .then(|| header_seconds(headers, "retry-after", policy.max_reset))
+                    .flatten()
+            });
+        if let Some(reset_after) = reset_after {
+            self.bucket.reset_at = Some(now + reset_after + policy.reset_margin);
+            if status == 429 {
+                self.bucket.remaining = Some(0);
+            }
+        }
+        let shared_scope = headers
+            .get("x-ratelimit-scope")
+            .is_some_and(|scope| scope == "shared");
+        let invalid = matches!(status, 401 | 403) || (status == 429 && !shared_scope);
+        let mut state = self.limiter.state();
+        if invalid {
+            state.invalid.add(now, policy.invalid_window);
+        }
+        let Some(credential) = state.credentials.get_mut(&self.credential) else {
+            return;
+        };
+        if invalid {
+            credential.invalid.add(now, policy.invalid_window);
+        }
+        let bucket_id = headers
+            .get("x-ratelimit-bucket")
+            .and_then(|value| value.to_str().ok())
+            .filter(|id| id.len() <= 64);
+        if let Some(shared) = bucket_id.and_then(|id| share_bucket(credential, &self.route, id)) {
+            // The route now uses the bucket it shares with others: what this
+            // answer said applies there too, unless a request holds it now
+            // (whose own answer will be fresher).
+            if let Ok(mut other) = shared.try_lock() {
+                other.remaining = self.bucket.remaining;
+                other.reset_at = self.bucket.reset_at;
+            }
+        }
+    }
+}
+
+/// Points `route` at the bucket Discord named `id`, shared with the other
+/// routes of the same bucket; returns that bucket when the route moved to it.
+fn share_bucket(credential: &mut CredentialState, route: &str, id: &str) -> Option<SharedBucket> {
+    let current = Arc::clone(&credential.routes.get(route)?.bucket);
+    match credential.bucket_ids.get(id).and_then(Weak::upgrade) {
+        Some(shared) if !Arc::ptr_eq(&shared, &current) => {
+            credential.routes.get_mut(route)?.bucket = Arc::clone(&shared);
+            Some(shared)
+        }
+        Some(_) => None,
+        None => {
+            credential
+                .bucket_ids
+                .insert(id.to_owned(), Arc::downgrade(&current));
+            None
+        }
+    }
 }
 
 impl DiscordLimiter {
     /// A limiter with `policy`.
     pub fn new(policy: LimiterPolicy) -> Self {
+        let now = Instant::now();
         Self {
             policy,
-            state: Mutex::default(),
+            hasher: RandomState::new(),
+            state: Mutex::new(State {
+                credentials: HashMap::new(),
+                invalid: WindowCounter::new(now),
+                since_sweep: 0,
+            }),
         }
     }
 
@@ -125,200 +406,432 @@ impl DiscordLimiter {
     /// How many invalid requests the current window holds.
     pub fn invalid_requests(&self) -> usize {
         let mut state = self.state();
-        self.forget_old_invalid(&mut state);
-        state.invalid.len()
+        state
+            .invalid
+            .count(Instant::now(), self.policy.invalid_window)
     }
 
-    fn forget_old_invalid(&self, state: &mut State) {
-        let now = Instant::now();
-        while state
-            .invalid
-            .front()
-            .is_some_and(|at| now.duration_since(*at) > self.policy.invalid_window)
-        {
-            state.invalid.pop_front();
+    /// How much the limiter remembers now.
+    pub fn size(&self) -> LimiterSize {
+        let state = self.state();
+        LimiterSize {
+            credentials: state.credentials.len(),
+            routes: state
+                .credentials
+                .values()
+                .map(|credential| credential.routes.len())
+                .sum(),
         }
     }
 
-    fn bucket(&self, credential: u64, route: &str) -> Arc<tokio::sync::Mutex<Bucket>> {
+    /// Waits until a `method` request to `path` with the `authorization`
+    /// header value may go out, at most until `deadline` (or the policy's
+    /// longest wait), and returns the leave to send it.
+    pub async fn acquire(
+        &self,
+        authorization: Option<&[u8]>,
+        method: &str,
+        path: &str,
+        deadline: Option<Instant>,
+    ) -> Result<Permit<'_>, Refusal> {
+        let started = Instant::now();
+        let deadline = deadline.unwrap_or(started + self.policy.max_wait);
+        let credential = self.hasher.hash_one(authorization);
+        let route = route_key(method, path);
+        let bucket = self.admit(credential, &route, started)?;
+        let mut bucket = tokio::time::timeout_at(deadline, bucket.lock_owned())
+            .await
+            .map_err(|_| Refusal::WouldMissDeadline {
+                wait: deadline.saturating_duration_since(started),
+            })?;
+        if bucket.remaining == Some(0) {
+            if let Some(reset_at) = bucket.reset_at {
+                if reset_at > deadline {
+                    return Err(Refusal::WouldMissDeadline {
+                        wait: reset_at.saturating_duration_since(started),
+                    });
+                }
+                tokio::time::sleep_until(reset_at).await;
+            }
+            bucket.remaining = None;
+        }
+        self.global_slot(credential, deadline).await?;
+        Ok(Permit {
+            limiter: self,
+            credential,
+            route,
+            bucket,
+        })
+    }
+
+    /// Checks the invalid-request budgets and returns the route's bucket,
+    /// remembering the credential and the route.
+    fn admit(&self, credential: u64, route: &str, now: Instant) -> Result<SharedBucket, Refusal> {
+        let policy = &self.policy;
         let mut state = self.state();
-        let name = state
-            .bucket_of_route
-            .get(&(credential, route.to_owned()))
-            .cloned()
-            .unwrap_or_else(|| format!("route {route}"));
-        Arc::clone(state.buckets.entry((credential, name)).or_default())
+        let total = state.invalid.count(now, policy.invalid_window);
+        let window = policy.invalid_window.as_secs();
+        if total >= policy.invalid_limit {
+            return Err(Refusal::InvalidRequests {
+                reason: format!(
+                    "{total} invalid Discord requests (401, 403, 429) in the last {window} s"
+                ),
+            });
+        }
+        let own = state
+            .credentials
+            .get_mut(&credential)
+            .map_or(0, |known| known.invalid.count(now, policy.invalid_window));
+        if own >= policy.invalid_per_credential {
+            return Err(Refusal::InvalidRequests {
+                reason: format!(
+                    "{own} invalid Discord requests (401, 403, 429) with this credential in the last {window} s"
+                ),
+            });
+        }
+        let reserved = policy
+            .invalid_limit
+            .saturating_sub(policy.good_standing_reserve);
+        if own > 0 && total >= reserved {
+            return Err(Refusal::InvalidRequests {
+                reason: format!(
+                    "{total} invalid Discord requests in the last {window} s, {own} of them with this credential; the rest of the budget is kept for credentials in good standing"
+                ),
+            });
+        }
+        state.since_sweep += 1;
+        if state.since_sweep >= 1024 || state.credentials.len() >= policy.max_credentials {
+            self.sweep(&mut state, now);
+        }
+        let known = state
+            .credentials
+            .entry(credential)
+            .or_insert_with(|| CredentialState::new(now));
+        known.last_used = now;
+        let bucket = match known.routes.get_mut(route) {
+            Some(existing) => {
+                existing.last_used = now;
+                Arc::clone(&existing.bucket)
+            }
+            None => {
+                let bucket = SharedBucket::default();
+                known.routes.insert(
+                    route.to_owned(),
+                    Route {
+                        bucket: Arc::clone(&bucket),
+                        last_used: now,
+                    },
+                );
+                known.trim_routes(policy.max_routes_per_credential);
+                bucket
+            }
+        };
+        Ok(bucket)
+    }
+
+    /// Forgets credentials idle past the expiry and, beyond the cap, the
+    /// least recently used idle ones. Runs every 1,024 acquisitions and when
+    /// the cap is reached; after it the map holds at most three quarters of
+    /// the cap, so its cost is spread over the inserts that follow.
+    fn sweep(&self, state: &mut State, now: Instant) {
+        state.since_sweep = 0;
+        let policy = &self.policy;
+        state.credentials.retain(|_, credential| {
+            credential.in_use()
+                || now.saturating_duration_since(credential.last_used) < policy.idle_expiry
+        });
+        let keep = policy.max_credentials - policy.max_credentials / 4;
+        if state.credentials.len() <= keep {
+            return;
+        }
+        let mut idle: Vec<(Instant, u64)> = state
+            .credentials
+            .iter()
+            .filter(|(_, credential)| !credential.in_use())
+            .map(|(key, credential)| (credential.last_used, *key))
+            .collect();
+        idle.sort_unstable();
+        let excess = state.credentials.len() - keep;
+        for (_, key) in idle.into_iter().take(excess) {
+            state.credentials.remove(&key);
+        }
     }
 
     /// Waits for a slot under the global per-credential limit.
-    async fn global_slot(&self, credential: u64) {
+    async fn global_slot(&self, credential: u64, deadline: Instant) -> Result<(), Refusal> {
         loop {
             let wait = {
                 let mut state = self.state();
                 let now = Instant::now();
-                let sent = state.sent.entry(credential).or_default();
-                while sent
+                let Some(known) = state.credentials.get_mut(&credential) else {
+                    return Ok(());
+                };
+                while known
+                    .sent
                     .front()
-                    .is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(1))
+                    .is_some_and(|at| now.saturating_duration_since(*at) >= Duration::from_secs(1))
                 {
-                    sent.pop_front();
+                    known.sent.pop_front();
                 }
-                if sent.len() < self.policy.global_per_second {
-                    sent.push_back(now);
-                    return;
+                if known.sent.len() < self.policy.global_per_second {
+                    known.sent.push_back(now);
+                    return Ok(());
                 }
-                Duration::from_secs(1).saturating_sub(now.duration_since(sent[0]))
+                Duration::from_secs(1).saturating_sub(now.saturating_duration_since(known.sent[0]))
             };
+            if Instant::now() + wait > deadline {
+                return Err(Refusal::WouldMissDeadline { wait });
+            }
             tokio::time::sleep(wait).await;
         }
     }
+}
 
-    /// Sends `request` with `send` once its bucket and the global limit
-    /// allow, and learns from the answer.
-    async fn send<F, Fut>(
-        &self,
-        method: String,
-        path: String,
-        headers: HeaderMap,
-        send: F,
-    ) -> Answer
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Answer>,
-    {
-        {
-            let mut state = self.state();
-            self.forget_old_invalid(&mut state);
-            if state.invalid.len() >= self.policy.invalid_limit {
-                return Err(HttpError::InternalError(Some(format!(
-                    "{} invalid Discord requests (401, 403, 429) in the last {} s: new requests are refused until the count falls, to stay clear of Discord's ban",
-                    state.invalid.len(),
-                    self.policy.invalid_window.as_secs()
-                ))));
-            }
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
         }
-        let credential = credential_of(&headers);
-        let route = route_key(&method, &path);
-        let bucket = self.bucket(credential, &route);
-        let mut known = bucket.lock().await;
-        if known.remaining == Some(0) {
-            if let Some(reset_at) = known.reset_at {
-                tokio::time::sleep_until(reset_at.into()).await;
-            }
-            known.remaining = None;
-        }
-        self.global_slot(credential).await;
-        let (response, io) = send().await?;
-        self.learn(
-            credential,
-            &route,
-            response.status().as_u16(),
-            response.headers(),
-            &mut known,
+        map
+    }
+
+    const ME: &str = "/api/v10/users/@me";
+
+    #[test]
+    fn routes_keep_only_their_top_level_resource() {
+        assert_eq!(
+            route_key("GET", "/api/v10/users/41771983423143937"),
+            "GET/api/v10/users/:id"
         );
-        Ok((response, io))
+        assert_eq!(
+            route_key("GET", "/api/v10/guilds/613425648685547541/widget.json"),
+            "GET/api/v10/guilds/613425648685547541/widget.json"
+        );
+        assert_eq!(
+            route_key("GET", "/api/v10/invites/abc?with_counts=true"),
+            "GET/api/v10/invites/:id"
+        );
+        assert!(route_key("GET", &format!("/{}", "é".repeat(500))).len() <= MAX_ROUTE_KEY);
     }
 
-    fn learn(
-        &self,
-        credential: u64,
-        route: &str,
-        status: u16,
-        headers: &HeaderMap,
-        known: &mut Bucket,
-    ) {
-        let shared_scope = headers
-            .get("x-ratelimit-scope")
-            .is_some_and(|scope| scope == "shared");
-        let mut state = self.state();
-        if matches!(status, 401 | 403) || (status == 429 && !shared_scope) {
-            state.invalid.push_back(Instant::now());
+    #[tokio::test(start_paused = true)]
+    async fn an_exhausted_bucket_holds_the_next_request_until_its_reset() {
+        let limiter = DiscordLimiter::default();
+        let started = Instant::now();
+        limiter
+            .acquire(Some(b"Bot a"), "GET", ME, None)
+            .await
+            .unwrap()
+            .report(
+                200,
+                &headers(&[
+                    ("x-ratelimit-bucket", "b1"),
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset-after", "1.5"),
+                ]),
+            );
+        let permit = limiter
+            .acquire(Some(b"Bot a"), "GET", ME, None)
+            .await
+            .unwrap();
+        assert_eq!(started.elapsed(), Duration::from_millis(1550));
+        drop(permit);
+        let other = Instant::now();
+        limiter
+            .acquire(Some(b"Bot b"), "GET", ME, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            other.elapsed(),
+            Duration::ZERO,
+            "another credential's bucket is its own"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn routes_that_share_a_bucket_share_its_state() {
+        let limiter = DiscordLimiter::default();
+        let exhausted = headers(&[
+            ("x-ratelimit-bucket", "shared"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset-after", "2"),
+        ]);
+        let fresh = headers(&[
+            ("x-ratelimit-bucket", "shared"),
+            ("x-ratelimit-remaining", "5"),
+        ]);
+        let one = "/api/v10/users/@me/guilds";
+        limiter
+            .acquire(None, "GET", ME, None)
+            .await
+            .unwrap()
+            .report(200, &fresh);
+        limiter
+            .acquire(None, "GET", one, None)
+            .await
+            .unwrap()
+            .report(200, &exhausted);
+        let started = Instant::now();
+        limiter.acquire(None, "GET", ME, None).await.unwrap();
+        assert!(started.elapsed() >= Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_credential_stays_under_the_global_limit() {
+        let policy = LimiterPolicy {
+            global_per_second: 4,
+            ..LimiterPolicy::default()
+        };
+        let limiter = DiscordLimiter::new(policy);
+        let started = Instant::now();
+        for n in 0..9 {
+            let path = format!("/api/v10/route{n}");
+            limiter
+                .acquire(Some(b"Bot a"), "GET", &path, None)
+                .await
+                .unwrap();
         }
-        if let Some(id) = headers
-            .get("x-ratelimit-bucket")
-            .and_then(|value| value.to_str().ok())
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_bad_credential_cannot_lock_out_the_others() {
+        let policy = LimiterPolicy {
+            invalid_limit: 100,
+            invalid_per_credential: 10,
+            good_standing_reserve: 20,
+            ..LimiterPolicy::default()
+        };
+        let limiter = DiscordLimiter::new(policy);
+        let unauthorized = HeaderMap::new();
+        let mut sent = 0;
+        while let Ok(permit) = limiter
+            .acquire(Some(b"Bearer bogus"), "GET", ME, None)
+            .await
         {
-            state
-                .bucket_of_route
-                .insert((credential, route.to_owned()), id.to_owned());
-            let name = (credential, id.to_owned());
-            if !state.buckets.contains_key(&name) {
-                let route_bucket = state
-                    .buckets
-                    .remove(&(credential, format!("route {route}")));
-                state.buckets.insert(name, route_bucket.unwrap_or_default());
+            permit.report(401, &unauthorized);
+            sent += 1;
+        }
+        assert_eq!(
+            sent, 10,
+            "the bad credential is refused after its own share"
+        );
+        assert!(
+            limiter
+                .acquire(Some(b"Bot good"), "GET", ME, None)
+                .await
+                .is_ok()
+        );
+        assert!(limiter.acquire(None, "GET", ME, None).await.is_ok());
+
+        // Many bad credentials together reach the reserve: they are refused,
+        // a credential in good standing is not.
+        for n in 0..20 {
+            let token = format!("Bearer bogus-{n}");
+            while let Ok(permit) = limiter
+                .acquire(Some(token.as_bytes()), "GET", ME, None)
+                .await
+            {
+                permit.report(401, &unauthorized);
             }
         }
-        drop(state);
-        if let Some(remaining) = header_number(headers, "x-ratelimit-remaining") {
-            known.remaining = Some(remaining as u64);
-        }
-        let reset_after = header_number(headers, "x-ratelimit-reset-after").or_else(|| {
-            (status == 429)
-                .then(|| header_number(headers, "retry-after"))
-                .flatten()
-        });
-        if let Some(seconds) = reset_after.filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
-        {
-            known.reset_at =
-                Some(Instant::now() + Duration::from_secs_f64(seconds) + self.policy.reset_margin);
-            if status == 429 {
-                known.remaining = Some(0);
+        assert_eq!(
+            limiter.invalid_requests(),
+            93,
+            "past 80, each new bad credential gets one"
+        );
+        assert!(
+            limiter
+                .acquire(Some(b"Bot good"), "GET", ME, None)
+                .await
+                .is_ok()
+        );
+        tokio::time::advance(Duration::from_secs(601)).await;
+        assert_eq!(limiter.invalid_requests(), 0, "the window slides");
+        assert!(
+            limiter
+                .acquire(Some(b"Bearer bogus"), "GET", ME, None)
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hostile_reset_headers_are_clamped_and_never_outwait_the_deadline() {
+        let limiter = DiscordLimiter::default();
+        for value in ["1e300", "inf", "NaN", "-5", "1e9"] {
+            let token = format!("Bot {value}");
+            limiter
+                .acquire(Some(token.as_bytes()), "GET", ME, None)
+                .await
+                .unwrap()
+                .report(
+                    429,
+                    &headers(&[
+                        ("x-ratelimit-remaining", "-1e400"),
+                        ("x-ratelimit-reset-after", value),
+                        ("retry-after", value),
+                    ]),
+                );
+            let started = Instant::now();
+            let deadline = Some(started + Duration::from_secs(3));
+            let next = limiter
+                .acquire(Some(token.as_bytes()), "GET", ME, deadline)
+                .await;
+            assert!(started.elapsed() <= Duration::from_secs(3), "{value}");
+            if let Err(refusal) = next {
+                assert!(
+                    matches!(refusal, Refusal::WouldMissDeadline { .. }),
+                    "{value}"
+                );
             }
         }
     }
-}
 
-/// The wasi-http hooks of one instance: every outgoing request goes
-/// through the shared limiter, then out on a new connection.
-#[derive(Clone, Default)]
-pub struct EgressHooks {
-    limiter: Option<Arc<DiscordLimiter>>,
-}
-
-impl EgressHooks {
-    /// Hooks that send through `limiter`.
-    pub fn limited(limiter: Arc<DiscordLimiter>) -> Self {
-        Self {
-            limiter: Some(limiter),
+    #[tokio::test(start_paused = true)]
+    async fn a_hundred_thousand_tokens_leave_the_state_bounded() {
+        let policy = LimiterPolicy::default();
+        let limiter = DiscordLimiter::new(policy);
+        let answer = headers(&[("x-ratelimit-bucket", "b"), ("x-ratelimit-remaining", "4")]);
+        for n in 0..100_000u32 {
+            let token = format!("Bearer token-{n}");
+            let path = format!("/api/v10/users/@me/x{}", n % 7);
+            limiter
+                .acquire(Some(token.as_bytes()), "GET", &path, None)
+                .await
+                .unwrap()
+                .report(200, &answer);
+            let size = limiter.size();
+            assert!(size.credentials <= policy.max_credentials, "{n}: {size:?}");
         }
+        assert!(limiter.size().routes <= policy.max_credentials);
+        tokio::time::advance(policy.idle_expiry + Duration::from_secs(1)).await;
+        for _ in 0..1024 {
+            limiter
+                .acquire(Some(b"Bot last"), "GET", ME, None)
+                .await
+                .unwrap();
+        }
+        assert_eq!(limiter.size().credentials, 1, "idle credentials expire");
     }
-}
 
-type Answer = Result<
-    (
-        http::Response<WasiBody>,
-        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-    ),
-    HttpError,
->;
-
-impl WasiHttpHooks for EgressHooks {
-    fn send_request(
-        &mut self,
-        request: http::Request<WasiBody>,
-        options: Option<RequestOptions>,
-        fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-    ) -> Box<dyn Future<Output = Answer> + Send> {
-        drop(fut);
-        let limiter = self.limiter.clone();
-        let method = request.method().to_string();
-        let path = request.uri().path().to_owned();
-        let headers = request.headers().clone();
-        Box::new(async move {
-            let send = || async move {
-                use http_body_util::BodyExt;
-                let (response, io) =
-                    wasmtime_wasi_http::default_send_request(request, options).await?;
-                Ok((
-                    response.map(BodyExt::boxed_unsync),
-                    Box::new(io) as Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-                ))
-            };
-            match limiter {
-                None => send().await,
-                Some(limiter) => limiter.send(method, path, headers, send).await,
-            }
-        })
+    #[tokio::test(start_paused = true)]
+    async fn a_credential_keeps_a_bounded_number_of_routes() {
+        let policy = LimiterPolicy::default();
+        let limiter = DiscordLimiter::new(policy);
+        for n in 0..5_000 {
+            let path = format!("/api/v10/unknown-{n}/{}", "x".repeat(300));
+            limiter
+                .acquire(Some(b"Bot a"), "GET", &path, None)
+                .await
+                .unwrap();
+        }
+        assert!(limiter.size().routes <= policy.max_routes_per_credential);
     }
 }

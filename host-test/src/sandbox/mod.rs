@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
-//! use discord_host::sandbox::{Fault, Sandbox};
+//! use host_test::sandbox::{Fault, Sandbox};
 //!
 //! let sandbox = Sandbox::start().await?;
 //! println!("DISCORD_API_BASE={}", sandbox.base_url());

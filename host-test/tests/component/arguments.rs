@@ -1,7 +1,7 @@
 //! Bad arguments: refused with the field and what was expected, and
 //! nothing reaches the sandbox.
 
-use discord_host::connector::{Credential, ErrorKind};
+use discord_host::{ComponentErrorKind as ErrorKind, Credential};
 
 use crate::common::{assert_kind, error_of, json_of, setup, user};
 

@@ -1,6 +1,6 @@
 //! `list-tools`: the 16 names, their credentials, scopes and schemas.
 
-use discord_host::connector::CredentialKind;
+use discord_host::CredentialKind;
 use serde_json::{Value, json};
 
 use crate::common::compiled;
@@ -83,6 +83,35 @@ async fn lists_exactly_the_sixteen_tools_with_their_credentials_and_scopes() {
             "{name}: {}",
             tool.description
         );
+    }
+}
+
+/// The README's tool table says what the catalogue declares: each row's
+/// name, accepted credentials and scope, in the catalogue's order.
+#[tokio::test]
+async fn the_readme_table_matches_the_catalogue() {
+    let readme = include_str!("../../../README.md");
+    let rows: Vec<Vec<String>> = readme
+        .lines()
+        .filter(|line| line.starts_with("| `discord_"))
+        .map(|line| {
+            line.split('|')
+                .map(|cell| cell.trim().trim_matches('`').to_owned())
+                .collect()
+        })
+        .collect();
+    let tools = compiled().list_tools().await.expect("the catalogue");
+    assert_eq!(rows.len(), tools.len());
+    for (row, tool) in rows.iter().zip(&tools) {
+        let accepts: Vec<String> = tool.accepts.iter().map(ToString::to_string).collect();
+        let scopes = if tool.scopes.is_empty() {
+            "–".to_owned()
+        } else {
+            tool.scopes.join(", ")
+        };
+        assert_eq!(row[1], tool.name);
+        assert_eq!(row[4], accepts.join(", "), "{}", tool.name);
+        assert_eq!(row[5], scopes, "{}", tool.name);
     }
 }
 

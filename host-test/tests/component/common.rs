@@ -2,9 +2,10 @@
 
 use std::sync::OnceLock;
 
-use discord_host::connector::{BUILT_COMPONENT, Connector, Credential, Error, ErrorKind, Output};
-use discord_host::sandbox::Sandbox;
-use discord_host::sandbox::tokens::{BOT_TOKEN, USER_TOKEN};
+use discord_host::{ComponentError, ComponentErrorKind, Connector, Credential, Output};
+use host_test::BUILT_COMPONENT;
+use host_test::sandbox::Sandbox;
+use host_test::sandbox::tokens::{BOT_TOKEN, USER_TOKEN};
 
 /// The component built from this workspace, compiled once per test binary.
 pub fn compiled() -> &'static Connector {
@@ -37,36 +38,37 @@ pub async fn json_of(
     arguments: &str,
     credential: &Credential,
 ) -> serde_json::Value {
-    match connector
-        .execute_tool(tool, arguments, credential)
-        .await
-        .expect("no trap")
-    {
+    match connector.execute_tool(tool, arguments, credential).await {
         Ok(Output::Json(json)) => serde_json::from_str(&json).expect("the output is JSON"),
         Ok(Output::Binary(blob)) => panic!("{tool}: expected JSON, got {}", blob.content_type),
-        Err(error) => panic!("{tool}: {:?}: {}", error.kind, error.message),
+        Err(error) => panic!("{tool}: {error}"),
     }
 }
 
-/// Runs a tool that must fail, and returns its error.
+/// Runs a tool that must fail with the component's typed error (not a host
+/// failure), and returns that error.
 pub async fn error_of(
     connector: &Connector,
     tool: &str,
     arguments: &str,
     credential: &Credential,
-) -> Error {
-    match connector
-        .execute_tool(tool, arguments, credential)
-        .await
-        .expect("no trap")
-    {
+) -> ComponentError {
+    match connector.execute_tool(tool, arguments, credential).await {
         Ok(_) => panic!("{tool} {arguments}: expected an error"),
-        Err(error) => error,
+        Err(error) => component_error(error),
+    }
+}
+
+/// The component's typed error inside `error`; a host failure fails the test.
+pub fn component_error(error: discord_host::Error) -> ComponentError {
+    match error.component() {
+        Some(component) => component.clone(),
+        None => panic!("expected the component's error, got a host failure: {error}"),
     }
 }
 
 /// Asserts the error's kind, with its message in the failure report.
-pub fn assert_kind(error: &Error, kind: ErrorKind) {
+pub fn assert_kind(error: &ComponentError, kind: ComponentErrorKind) {
     assert_eq!(error.kind, kind, "{}", error.message);
 }
 

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use discord_host::connector::{Credential, ErrorKind};
-use discord_host::sandbox::tokens::{IDENTIFY_ONLY_TOKEN, USER_TOKEN};
-use discord_host::sandbox::{Fault, RateLimitPolicy};
+use discord_host::{ComponentErrorKind as ErrorKind, Credential};
+use host_test::sandbox::tokens::{IDENTIFY_ONLY_TOKEN, USER_TOKEN};
+use host_test::sandbox::{Fault, RateLimitPolicy};
 use serde_json::{Value, json};
 
 use crate::common::{assert_kind, compiled, error_of, json_of, setup, user};

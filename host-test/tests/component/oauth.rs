@@ -7,16 +7,20 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use discord_host::auth::{AuthError, Authorizer, ClientRegistry, PendingLink};
-use discord_host::callback::CallbackListener;
-use discord_host::connector::{Client, Connector, Credential, ErrorKind, LinkRequest, Output};
-use discord_host::demo::follow_as_browser;
-use discord_host::sandbox::tokens::APPLICATION_ID;
-use discord_host::sandbox::{CLIENT_SECRET, Sandbox};
-use discord_host::store::{ConnectionKey, StoredToken, TokenStore};
+use discord_accounts::{
+    Authorizer, CallbackListener, ClientRegistry, ConnectionKey, PendingLink, StoredToken,
+    TokenStore,
+};
+use discord_host::{
+    Client, ComponentErrorKind as ErrorKind, Connector, Credential, ErrorKind as HostErrorKind,
+    LinkRequest, Output,
+};
+use host_test::demo::follow_as_browser;
+use host_test::sandbox::tokens::APPLICATION_ID;
+use host_test::sandbox::{CLIENT_SECRET, Sandbox};
 use sha2::{Digest, Sha256};
 
-use crate::common::{assert_kind, compiled};
+use crate::common::{assert_kind, compiled, component_error};
 
 fn confidential() -> Client {
     Client {
@@ -63,13 +67,21 @@ fn query_of(url: &str) -> Vec<(String, String)> {
 /// Sends the user to `url` (the sandbox approves) and returns the code and
 /// state the redirect brought to `listener`.
 async fn approve(url: &str, listener: CallbackListener) -> (String, String) {
+    let state = query_of(url)
+        .into_iter()
+        .find(|(name, _)| name == "state")
+        .expect("the link has a state")
+        .1;
     let url = url.to_owned();
     let browser = tokio::spawn(async move { follow_as_browser(&url).await });
     let callback = listener
-        .wait(Duration::from_secs(10))
+        .wait(&state, Duration::from_secs(10))
         .await
         .expect("a redirect");
-    browser.await.unwrap().expect("the browser got through");
+    browser
+        .await
+        .expect("the browser task ends")
+        .expect("the browser got through");
     (
         callback.code.expect("a code"),
         callback.state.expect("a state"),
@@ -83,7 +95,6 @@ async fn approved_code(connector: &Connector) -> (String, String, String) {
     let link = connector
         .authorization_link(&link_request(&redirect_uri))
         .await
-        .unwrap()
         .unwrap();
     let (code, state) = approve(&link.url, listener).await;
     assert_eq!(state, link.state);
@@ -104,16 +115,8 @@ fn token_requests(sandbox: &Sandbox, grant_type: &str) -> usize {
 async fn links_carry_pkce_and_a_fresh_state() {
     let (_sandbox, connector) = setup().await;
     let request = link_request("http://127.0.0.1:8765/callback");
-    let one = connector
-        .authorization_link(&request)
-        .await
-        .unwrap()
-        .unwrap();
-    let two = connector
-        .authorization_link(&request)
-        .await
-        .unwrap()
-        .unwrap();
+    let one = connector.authorization_link(&request).await.unwrap();
+    let two = connector.authorization_link(&request).await.unwrap();
     assert_ne!(
         one.code_verifier, two.code_verifier,
         "wasi:random gives a fresh verifier"
@@ -155,7 +158,7 @@ async fn links_carry_pkce_and_a_fresh_state() {
     let mut given = request.clone();
     given.state = Some("my-own-state".to_owned());
     given.extra = vec![("guild_id".to_owned(), "613425648685547541".to_owned())];
-    let link = connector.authorization_link(&given).await.unwrap().unwrap();
+    let link = connector.authorization_link(&given).await.unwrap();
     assert_eq!(link.state, "my-own-state");
     assert!(link.url.contains("&guild_id=613425648685547541"));
 }
@@ -226,7 +229,7 @@ async fn bad_link_requests_are_refused() {
         let error = connector
             .authorization_link(&request)
             .await
-            .expect("no trap")
+            .map_err(component_error)
             .unwrap_err();
         assert_kind(&error, ErrorKind::InvalidArguments);
         assert!(
@@ -244,7 +247,6 @@ async fn a_code_exchanges_once_for_tokens_the_api_honours() {
     let token = connector
         .exchange_code(&confidential(), &code, &redirect_uri, &verifier)
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(token.token_type, "Bearer");
     assert_eq!(token.scopes, ["identify", "guilds"]);
@@ -274,20 +276,19 @@ async fn a_code_exchanges_once_for_tokens_the_api_honours() {
     let me = connector
         .execute_tool("discord_get_my_user", "{}", &access)
         .await
-        .unwrap()
         .unwrap();
     assert!(matches!(me, Output::Json(json) if json.contains("\"nelly\"")));
     let scoped = connector
         .execute_tool("discord_retrieve_user_connections", "{}", &access)
         .await
-        .unwrap()
+        .map_err(component_error)
         .unwrap_err();
     assert_kind(&scoped, ErrorKind::Forbidden);
 
     let reused = connector
         .exchange_code(&confidential(), &code, &redirect_uri, &verifier)
         .await
-        .unwrap()
+        .map_err(component_error)
         .unwrap_err();
     assert_eq!(reused.status, Some(400));
     assert!(
@@ -299,7 +300,7 @@ async fn a_code_exchanges_once_for_tokens_the_api_honours() {
     let after_reuse = connector
         .execute_tool("discord_get_my_user", "{}", &access)
         .await
-        .unwrap()
+        .map_err(component_error)
         .unwrap_err();
     assert_kind(&after_reuse, ErrorKind::Unauthorized);
 }
@@ -312,9 +313,10 @@ async fn a_wrong_verifier_redirect_or_secret_is_refused() {
     let error = connector
         .exchange_code(&confidential(), &code, &redirect_uri, &wrong_verifier)
         .await
-        .unwrap()
         .unwrap_err();
-    assert_kind(&error, ErrorKind::Upstream);
+    assert_eq!(error.detail("error").as_deref(), Some("invalid_grant"));
+    let error = component_error(error);
+    assert_kind(&error, ErrorKind::Unauthorized);
     assert!(error.message.contains("invalid_grant"), "{}", error.message);
     assert!(!error.message.contains(&code));
 
@@ -326,7 +328,7 @@ async fn a_wrong_verifier_redirect_or_secret_is_refused() {
             &verifier,
         )
         .await
-        .unwrap()
+        .map_err(component_error)
         .unwrap_err();
     assert!(error.message.contains("invalid_grant"), "{}", error.message);
 
@@ -337,7 +339,7 @@ async fn a_wrong_verifier_redirect_or_secret_is_refused() {
     let error = connector
         .exchange_code(&wrong_secret, &code, &redirect_uri, &verifier)
         .await
-        .unwrap()
+        .map_err(component_error)
         .unwrap_err();
     assert_kind(&error, ErrorKind::Unauthorized);
     assert!(
@@ -350,7 +352,7 @@ async fn a_wrong_verifier_redirect_or_secret_is_refused() {
     let bad_verifier = connector
         .exchange_code(&confidential(), &code, &redirect_uri, "short")
         .await
-        .unwrap()
+        .map_err(component_error)
         .unwrap_err();
     assert_kind(&bad_verifier, ErrorKind::InvalidArguments);
 }
@@ -362,7 +364,6 @@ async fn a_public_client_relies_on_pkce_alone() {
     let token = connector
         .exchange_code(&public(), &code, &redirect_uri, &verifier)
         .await
-        .unwrap()
         .unwrap();
     assert!(!token.access_token.is_empty());
     let sent = sandbox
@@ -385,13 +386,11 @@ async fn refresh_tokens_rotate_and_work_once() {
     let first = connector
         .exchange_code(&confidential(), &code, &redirect_uri, &verifier)
         .await
-        .unwrap()
         .unwrap();
     let old_refresh = first.refresh_token.unwrap();
     let second = connector
         .refresh_token(&confidential(), &old_refresh)
         .await
-        .unwrap()
         .unwrap();
     let new_refresh = second.refresh_token.clone().unwrap();
     assert_ne!(new_refresh, old_refresh);
@@ -400,7 +399,7 @@ async fn refresh_tokens_rotate_and_work_once() {
     let reused = connector
         .refresh_token(&confidential(), &old_refresh)
         .await
-        .unwrap()
+        .map_err(component_error)
         .unwrap_err();
     assert!(
         reused.message.contains("invalid_grant"),
@@ -411,7 +410,6 @@ async fn refresh_tokens_rotate_and_work_once() {
     connector
         .refresh_token(&confidential(), &new_refresh)
         .await
-        .unwrap()
         .unwrap();
 }
 
@@ -422,24 +420,22 @@ async fn revoking_ends_the_grant() {
     let token = connector
         .exchange_code(&confidential(), &code, &redirect_uri, &verifier)
         .await
-        .unwrap()
         .unwrap();
     connector
         .revoke_token(&confidential(), &token.access_token)
         .await
-        .unwrap()
         .unwrap();
     let access = Credential::Bearer(token.access_token.clone());
     let error = connector
         .execute_tool("discord_get_my_user", "{}", &access)
         .await
-        .unwrap()
+        .map_err(component_error)
         .unwrap_err();
     assert_kind(&error, ErrorKind::Unauthorized);
     let error = connector
         .refresh_token(&confidential(), &token.refresh_token.unwrap())
         .await
-        .unwrap()
+        .map_err(component_error)
         .unwrap_err();
     assert!(error.message.contains("invalid_grant"));
 }
@@ -484,7 +480,10 @@ async fn a_mismatched_state_exchanges_nothing() {
         .complete(&pending, "mallory", &code, "forged-state")
         .await
         .unwrap_err();
-    assert!(matches!(error, AuthError::StateMismatch), "{error}");
+    assert!(
+        matches!(error.kind(), HostErrorKind::StateMismatch),
+        "{error}"
+    );
     assert_eq!(token_requests(&sandbox, "authorization_code"), 0);
     assert!(
         authorizer
@@ -504,8 +503,7 @@ async fn a_token_near_expiry_is_refreshed_before_use() {
     let key = ConnectionKey::new("discord", "ada");
     let result = authorizer
         .execute_tool(&key, "discord_get_my_user", "{}")
-        .await
-        .unwrap();
+        .await;
     assert!(result.is_ok());
     assert_eq!(
         token_requests(&sandbox, "refresh_token"),
@@ -535,10 +533,7 @@ async fn thirty_two_concurrent_calls_share_one_refresh() {
     });
     let results = futures_util::future::join_all(calls).await;
     for result in results {
-        let output = result
-            .unwrap()
-            .expect("no auth error")
-            .expect("the call succeeds");
+        let output = result.unwrap().expect("the call succeeds");
         assert!(matches!(output, Output::Json(_)));
     }
     assert_eq!(
@@ -561,9 +556,8 @@ async fn a_401_refreshes_once_and_retries() {
     authorizer.store().put(&key, &stale).unwrap();
     let result = authorizer
         .execute_tool(&key, "discord_get_my_user", "{}")
-        .await
-        .unwrap();
-    assert!(result.is_ok(), "{:?}", result.err().map(|e| e.message));
+        .await;
+    assert!(result.is_ok(), "{:?}", result.err().map(|e| e.to_string()));
     assert_eq!(token_requests(&sandbox, "refresh_token"), 1);
 }
 
@@ -585,7 +579,7 @@ async fn a_failed_refresh_asks_for_reauthorization() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, AuthError::NeedsReauthorization(..)),
+        matches!(error.kind(), HostErrorKind::NeedsReauthorization { .. }),
         "{error}"
     );
     assert!(error.to_string().contains("re-authorization"), "{error}");
@@ -604,7 +598,10 @@ async fn a_failed_refresh_asks_for_reauthorization() {
         .execute_tool(&key, "discord_get_my_user", "{}")
         .await
         .unwrap_err();
-    assert!(matches!(again, AuthError::NeedsReauthorization(..)));
+    assert!(matches!(
+        again.kind(),
+        HostErrorKind::NeedsReauthorization { .. }
+    ));
     assert_eq!(
         sandbox.requests().len(),
         sent,
@@ -627,15 +624,14 @@ async fn revoking_a_connection_forgets_it() {
             &Credential::Bearer(stored.access_token),
         )
         .await
-        .unwrap()
+        .map_err(component_error)
         .unwrap_err();
     assert_kind(&error, ErrorKind::Unauthorized);
-    assert!(matches!(
-        authorizer
-            .execute_tool(&key, "discord_get_my_user", "{}")
-            .await,
-        Err(AuthError::NotConnected(_))
-    ));
+    let error = authorizer
+        .execute_tool(&key, "discord_get_my_user", "{}")
+        .await
+        .unwrap_err();
+    assert!(matches!(error.kind(), HostErrorKind::NotConnected { .. }));
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! The raw proxy: any answer comes back as a response; a refused request
 //! sends nothing.
 
-use discord_host::connector::{Credential, ErrorKind, ProxyRequest};
+use discord_host::{ComponentErrorKind as ErrorKind, Credential, ProxyRequest};
 
-use crate::common::{assert_kind, bot, setup, user};
+use crate::common::{assert_kind, bot, component_error, setup, user};
 
 fn request(method: &str, path: &str) -> ProxyRequest {
     ProxyRequest {
@@ -22,11 +22,7 @@ async fn any_answer_comes_back_as_a_response() {
         ("limit".to_owned(), "1".to_owned()),
         ("with_counts".to_owned(), "true".to_owned()),
     ];
-    let answer = connector
-        .proxy_send(&guilds, &user())
-        .await
-        .unwrap()
-        .unwrap();
+    let answer = connector.proxy_send(&guilds, &user()).await.unwrap();
     assert_eq!(answer.status, 200);
     let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
     assert_eq!(body.as_array().unwrap().len(), 1);
@@ -40,13 +36,11 @@ async fn any_answer_comes_back_as_a_response() {
     let missing = connector
         .proxy_send(&request("GET", "/users/1"), &bot())
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(missing.status, 404);
     let unauthorized = connector
         .proxy_send(&request("GET", "/users/@me"), &Credential::None)
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(unauthorized.status, 401);
 
@@ -70,11 +64,7 @@ async fn a_json_body_is_sent_unchanged() {
     let mut patch = request("PATCH", "/users/@me");
     let body = r#"{"username": "nelly", "nested": {"a": [1, 2.5, null]}}"#;
     patch.body = Some(body.to_owned());
-    let answer = connector
-        .proxy_send(&patch, &user())
-        .await
-        .unwrap()
-        .unwrap();
+    let answer = connector.proxy_send(&patch, &user()).await.unwrap();
     assert_eq!(
         answer.status, 405,
         "the sandbox serves GETs only; the answer still comes back"
@@ -91,12 +81,12 @@ async fn paths_are_normalised_and_confined() {
     let answer = connector
         .proxy_send(&request("GET", "//gateway"), &Credential::None)
         .await
-        .unwrap();
-    assert_kind(&answer.unwrap_err(), ErrorKind::InvalidArguments);
+        .map_err(component_error)
+        .unwrap_err();
+    assert_kind(&answer, ErrorKind::InvalidArguments);
     let answer = connector
         .proxy_send(&request("GET", "/./users//@me/"), &user())
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(
         answer.status, 404,
@@ -132,7 +122,7 @@ async fn paths_are_normalised_and_confined() {
         let error = connector
             .proxy_send(&proxy, &user())
             .await
-            .unwrap()
+            .map_err(component_error)
             .unwrap_err();
         assert_kind(&error, ErrorKind::InvalidArguments);
     }

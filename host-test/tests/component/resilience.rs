@@ -4,12 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use discord_host::connector::{Client, Credential, ErrorKind, Output};
-use discord_host::sandbox::tokens::APPLICATION_ID;
-use discord_host::sandbox::{CLIENT_SECRET, Fault};
+use discord_host::{Client, ComponentErrorKind as ErrorKind, Credential, Output};
+use host_test::sandbox::tokens::APPLICATION_ID;
+use host_test::sandbox::{CLIENT_SECRET, Fault};
 use serde_json::json;
 
-use crate::common::{assert_kind, error_of, json_of, setup, user};
+use crate::common::{assert_kind, component_error, error_of, json_of, setup, user};
 
 fn rate_limited(retry_after: f64, global: bool) -> Fault {
     let scope = if global { "global" } else { "user" };
@@ -106,7 +106,7 @@ async fn posts_and_auth_failures_are_not_retried() {
     let error = connector
         .refresh_token(&client, "sbx-rt.any")
         .await
-        .unwrap()
+        .map_err(component_error)
         .unwrap_err();
     assert_eq!(error.status, Some(502));
     assert_eq!(sandbox.requests().len(), 1, "a POST is not retried");
@@ -146,7 +146,7 @@ async fn invalid_json_and_html_with_200_are_transport_errors_not_retried() {
 #[tokio::test]
 async fn a_64_mib_body_is_cut_off_and_the_instance_keeps_working() {
     let (sandbox, connector) = setup().await;
-    let mut session = connector.session().await.unwrap();
+    let mut instance = connector.instance().await.unwrap();
     for content_length in [true, false] {
         sandbox.inject(
             Fault::status(200)
@@ -154,18 +154,17 @@ async fn a_64_mib_body_is_cut_off_and_the_instance_keeps_working() {
                 .sized_body(64 << 20, content_length),
         );
         let started = Instant::now();
-        let error = session
+        let error = instance
             .execute_tool("discord_get_gateway", "{}", &Credential::None)
             .await
-            .unwrap()
+            .map_err(component_error)
             .unwrap_err();
         assert_kind(&error, ErrorKind::Transport);
         assert!(error.message.contains("cap"), "{}", error.message);
         assert!(started.elapsed() < Duration::from_secs(5));
-        let next = session
+        let next = instance
             .execute_tool("discord_get_gateway", "{}", &Credential::None)
-            .await
-            .unwrap();
+            .await;
         assert!(
             matches!(next, Ok(Output::Json(_))),
             "the same instance answers the next call"

@@ -1,0 +1,23 @@
+//! Connected accounts: an agent names a connection and a user, the host
+//! keeps, refreshes and uses the token.
+//!
+//! - [`TokenStore`] keeps users' OAuth tokens in SQLite, in a file only its
+//!   owner can read;
+//! - [`Authorizer`] obtains tokens through the component's OAuth exports,
+//!   refreshes them (single flight per user) and runs tools with them;
+//! - [`ClientRegistry`] says which OAuth client each connection uses;
+//! - [`CallbackListener`] is the RFC 8252 loopback redirect listener.
+//!
+//! Every fallible call returns [`discord_host::Error`].
+
+#![deny(missing_docs)]
+
+mod authorizer;
+mod callback;
+mod clients;
+mod store;
+
+pub use authorizer::{Authorizer, PendingLink};
+pub use callback::{Callback, CallbackListener};
+pub use clients::{ClientConfig, ClientRegistry};
+pub use store::{ConnectionKey, StoredToken, TokenStore};

@@ -1,0 +1,57 @@
+//! Embed the Discord connector component in a wasmtime host.
+//!
+//! - [`Connector`] loads the component once and runs each call in a fresh
+//!   [`Instance`], with a memory cap, a deadline derived from the component's
+//!   own `DISCORD_TIMEOUT_MS`, and a cap on live instances;
+//! - [`add_to_linker_async`] and [`Instance::instantiate`] do the same for a host
+//!   that brings its own `Store<T>` and `Linker<T>`; [`bindings`] are the
+//!   contract's Rust types and generated exports;
+//! - [`limiter`] is the host-wide Discord rate limiter and [`EgressHooks`]
+//!   puts it in the wasi-http egress hook;
+//! - every call returns [`Error`]: the component's typed error, or the host
+//!   stopping the instance, each an [`ErrorKind`].
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), discord_host::Error> {
+//! use discord_host::{Connector, Credential, Output};
+//!
+//! let connector = Connector::from_file("discord_connector.wasm")?
+//!     .with_env("DISCORD_API_BASE", "https://discord.com/api/v10");
+//! match connector.execute_tool("discord_get_gateway", "{}", &Credential::None).await {
+//!     Ok(Output::Json(json)) => println!("{json}"),
+//!     Ok(Output::Binary(blob)) => println!("{} bytes of {}", blob.data.len(), blob.content_type),
+//!     Err(error) => eprintln!("{error}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod bindings;
+mod connector;
+mod egress;
+mod error;
+pub mod limiter;
+
+pub use bindings::exports::agent_tools::connector::oauth::{Client, Link, LinkRequest, Token};
+pub use bindings::exports::agent_tools::connector::proxy::{
+    Request as ProxyRequest, Response as ProxyResponse,
+};
+pub use bindings::exports::agent_tools::connector::tools::{Blob, Output, Tool};
+pub use bindings::types::{
+    Credential, CredentialKind, Error as ComponentError, ErrorKind as ComponentErrorKind,
+};
+pub use connector::{
+    Connector, DEFAULT_CALL_TIMEOUT, Instance, InstanceLimits, InstanceState, TIMEOUT_SETTING,
+    add_to_linker_async, call_deadline,
+};
+pub use egress::EgressHooks;
+pub use error::{Error, ErrorKind};
+pub use limiter::DiscordLimiter;
+
+/// The README's and the embedding guide's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../../docs/embedding.md")]
+struct ReadmeDoctests;

@@ -21,7 +21,7 @@ use wasip2::http::types::{
     RequestOptions, Scheme, http_error_code,
 };
 use wasip2::io::poll::{Pollable, poll};
-use wasip2::io::streams::StreamError;
+use wasip2::io::streams::{OutputStream, StreamError};
 
 use crate::config::Config;
 use crate::http::{Method, Request, Response, Transport, TransportError, TransportFailure};
@@ -151,6 +151,33 @@ impl WasiHttp {
         }
     }
 
+    /// Writes `bytes` as fast as the host takes them, never waiting past
+    /// the deadline: a server that does not read cannot hold the call.
+    fn write_body(&self, stream: &OutputStream, bytes: &[u8]) -> Result<(), TransportError> {
+        let failed = |error| stream_failure(error, "the request body could not be written");
+        let mut rest = bytes;
+        loop {
+            let ready = stream.check_write().map_err(failed)?;
+            if ready == 0 {
+                if !self.wait(&stream.subscribe()) {
+                    return Err(self.timed_out());
+                }
+                continue;
+            }
+            if rest.is_empty() {
+                return Ok(());
+            }
+            let (now, later) = rest.split_at(rest.len().min(ready as usize));
+            stream.write(now).map_err(failed)?;
+            rest = later;
+            if rest.is_empty() {
+                // Flushed once everything is written; the next check waits
+                // for the flush to complete.
+                stream.flush().map_err(failed)?;
+            }
+        }
+    }
+
     fn too_large(&self) -> TransportError {
         TransportError::new(
             TransportFailure::TooLarge,
@@ -226,11 +253,7 @@ impl Transport for WasiHttp {
             let stream = body.write().map_err(|()| {
                 TransportError::broken("the request body stream was already taken")
             })?;
-            for chunk in bytes.chunks(4096) {
-                stream.blocking_write_and_flush(chunk).map_err(|error| {
-                    stream_failure(error, "the request body could not be written")
-                })?;
-            }
+            self.write_body(&stream, bytes)?;
         }
         OutgoingBody::finish(body, None).map_err(failure_of)?;
 

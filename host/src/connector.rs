@@ -36,6 +36,16 @@ pub const TIMEOUT_SETTING: &str = "DISCORD_TIMEOUT_MS";
 /// does not set [`TIMEOUT_SETTING`] (discord.js's default).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// The component's setting for the largest answer body it reads.
+pub const BODY_CAP_SETTING: &str = "DISCORD_MAX_BODY_BYTES";
+
+/// The component's own default for [`BODY_CAP_SETTING`].
+const DEFAULT_BODY_CAP: usize = 8 << 20;
+
+/// How many times an answer's size an instance's memory must hold: the body
+/// as read (a vector that grows by doubling) and what is made of it.
+const MEMORY_PER_BODY_BYTE: usize = 4;
+
 /// The largest [`TIMEOUT_SETTING`] the component accepts.
 const MAX_CALL_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -244,16 +254,38 @@ impl Connector {
     }
 
     /// The environment instances get: the configured one, with the call
-    /// deadline always stated so that host and component agree on it.
-    fn instance_env(&self) -> Vec<(String, String)> {
+    /// deadline and the body cap always stated, so that host and component
+    /// agree on them. A body cap the memory cap cannot hold is refused; by
+    /// default the cap is lowered to what the memory holds.
+    fn instance_env(&self) -> Result<Vec<(String, String)>, Error> {
         let mut env = self.env.clone();
-        if !env.iter().any(|(name, _)| name == TIMEOUT_SETTING) {
+        let setting = |env: &[(String, String)], name: &str| {
+            env.iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        if setting(&env, TIMEOUT_SETTING).is_none() {
             env.push((
                 TIMEOUT_SETTING.to_owned(),
                 DEFAULT_CALL_TIMEOUT.as_millis().to_string(),
             ));
         }
-        env
+        let holdable = self.limits.memory_bytes / MEMORY_PER_BODY_BYTE;
+        match setting(&env, BODY_CAP_SETTING).and_then(|value| value.trim().parse::<usize>().ok()) {
+            Some(cap) if cap > holdable => {
+                return Err(Error::setup(format!(
+                    "{BODY_CAP_SETTING}={cap} does not fit the instance memory cap of {} bytes: an answer needs about {MEMORY_PER_BODY_BYTE} times its size; allow at most {holdable}",
+                    self.limits.memory_bytes
+                )));
+            }
+            Some(_) => {}
+            None => env.push((
+                BODY_CAP_SETTING.to_owned(),
+                DEFAULT_BODY_CAP.min(holdable).to_string(),
+            )),
+        }
+        Ok(env)
     }
 
     /// A fresh instance with its own store, for one call or several.
@@ -264,7 +296,7 @@ impl Connector {
             .acquire_owned()
             .await
             .map_err(Error::setup)?;
-        let env = self.instance_env();
+        let env = self.instance_env()?;
         let state = InstanceState {
             wasi: WasiCtx::builder().envs(&env).build(),
             http: WasiHttpCtx::new(),

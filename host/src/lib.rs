@@ -43,8 +43,8 @@ pub use bindings::types::{
     Credential, CredentialKind, Error as ComponentError, ErrorKind as ComponentErrorKind,
 };
 pub use connector::{
-    Connector, DEFAULT_CALL_TIMEOUT, Instance, InstanceLimits, InstanceState, TIMEOUT_SETTING,
-    add_to_linker_async, call_deadline,
+    BODY_CAP_SETTING, Connector, DEFAULT_CALL_TIMEOUT, Instance, InstanceLimits, InstanceState,
+    TIMEOUT_SETTING, add_to_linker_async, call_deadline,
 };
 pub use egress::EgressHooks;
 pub use error::{Error, ErrorKind};

@@ -170,6 +170,12 @@ impl Sandbox {
         lock(&self.shared.oauth).token_lifetime = lifetime;
     }
 
+    /// Holds every token endpoint answer back by `delay` after the request
+    /// has been processed (the pair is issued, the old one is spent).
+    pub fn set_token_answer_delay(&self, delay: std::time::Duration) {
+        lock(&self.shared.oauth).answer_delay = delay;
+    }
+
     /// Queues a scripted fault; faults are matched in the order injected.
     pub fn inject(&self, fault: Fault) {
         lock(&self.shared.faults).push(fault);
@@ -293,13 +299,17 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     if parts.method == "POST" && (api_path == "/oauth2/token" || api_path == "/oauth2/token/revoke")
     {
         let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
-        let mut oauth = lock(&shared.oauth);
-        let mut tokens = lock(&shared.tokens);
-        let (status, answer) = if api_path == "/oauth2/token" {
-            oauth.token(&form, authorization, &mut tokens)
-        } else {
-            oauth.revoke(&form, authorization, &mut tokens)
+        let (status, answer, delay) = {
+            let mut oauth = lock(&shared.oauth);
+            let mut tokens = lock(&shared.tokens);
+            let (status, answer) = if api_path == "/oauth2/token" {
+                oauth.token(&form, authorization, &mut tokens)
+            } else {
+                oauth.revoke(&form, authorization, &mut tokens)
+            };
+            (status, answer, oauth.answer_delay)
         };
+        tokio::time::sleep(delay).await;
         return respond(Reply::json(status, &answer), Vec::new());
     }
 

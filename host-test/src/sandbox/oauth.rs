@@ -40,6 +40,9 @@ pub(crate) struct OAuthServer {
     grants: HashMap<u64, IssuedGrant>,
     next_grant: u64,
     pub token_lifetime: Duration,
+    /// How long token endpoint answers are held back after the grant has
+    /// been processed, so tests can act while a refresh is in flight.
+    pub answer_delay: Duration,
 }
 
 impl Default for OAuthServer {
@@ -49,6 +52,7 @@ impl Default for OAuthServer {
             grants: HashMap::new(),
             next_grant: 1,
             token_lifetime: Duration::from_secs(604_800),
+            answer_delay: Duration::ZERO,
         }
     }
 }

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::common::{assert_kind, compiled, component_error};
 
-fn confidential() -> Client {
+pub fn confidential() -> Client {
     Client {
         client_id: APPLICATION_ID.to_owned(),
         client_secret: Some(CLIENT_SECRET.to_owned()),
@@ -37,7 +37,7 @@ fn public() -> Client {
 }
 
 /// A sandbox and a connector that knows both its API and its authorize page.
-async fn setup() -> (Sandbox, Connector) {
+pub async fn setup() -> (Sandbox, Connector) {
     let sandbox = Sandbox::start().await.expect("the sandbox starts");
     let connector = compiled()
         .clone()
@@ -66,7 +66,7 @@ fn query_of(url: &str) -> Vec<(String, String)> {
 
 /// Sends the user to `url` (the sandbox approves) and returns the code and
 /// state the redirect brought to `listener`.
-async fn approve(url: &str, listener: CallbackListener) -> (String, String) {
+pub async fn approve(url: &str, listener: CallbackListener) -> (String, String) {
     let state = query_of(url)
         .into_iter()
         .find(|(name, _)| name == "state")
@@ -101,7 +101,7 @@ async fn approved_code(connector: &Connector) -> (String, String, String) {
     (redirect_uri, code, link.code_verifier)
 }
 
-fn token_requests(sandbox: &Sandbox, grant_type: &str) -> usize {
+pub fn token_requests(sandbox: &Sandbox, grant_type: &str) -> usize {
     let marker = format!("grant_type={grant_type}");
     sandbox
         .requests()
@@ -453,7 +453,7 @@ fn authorizer(connector: &Connector, margin: Duration) -> Authorizer {
 }
 
 /// Connects `identifier` through the whole link flow.
-async fn connect(authorizer: &Authorizer, identifier: &str) -> StoredToken {
+pub async fn connect(authorizer: &Authorizer, identifier: &str) -> StoredToken {
     let listener = CallbackListener::bind(0).await.unwrap();
     let pending: PendingLink = authorizer
         .link("discord", &listener.redirect_uri().unwrap(), &[])

@@ -8,6 +8,7 @@
 use discord_connector::catalogue::CATALOGUE;
 use discord_connector::error::ErrorKind;
 use discord_connector::http::Response;
+use discord_connector::oauth::token_from;
 use discord_connector::proxy::normalised_path;
 use discord_connector::query;
 use discord_connector::response::{OutputKind, tool_output};
@@ -233,6 +234,34 @@ proptest! {
                 let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
                 prop_assert!(decoded != ".." && decoded != ".", "{:?} -> {:?}", path, normalised);
                 prop_assert!(!decoded.contains(['/', '\\']), "{:?} -> {:?}", path, normalised);
+            }
+        }
+    }
+
+    #[test]
+    fn any_token_endpoint_answer_is_a_token_or_a_typed_error(
+        status in prop_oneof![Just(200u16), Just(400u16), Just(401u16), 100u16..600],
+        body in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..256),
+            json_value().prop_map(|v| v.to_string().into_bytes()),
+            (any::<String>(), any::<String>(), any::<u64>(), any::<Option<String>>(), "[a-z. ]{0,40}").prop_map(
+                |(access, kind, expires, refresh, scope)| serde_json::json!({
+                    "access_token": access, "token_type": kind, "expires_in": expires,
+                    "refresh_token": refresh, "scope": scope,
+                }).to_string().into_bytes()
+            ),
+            ("[a-z_]{1,20}", any::<String>()).prop_map(|(error, description)| serde_json::json!({
+                "error": error, "error_description": format!("{description} sbx-refresh-secret"),
+            }).to_string().into_bytes()),
+        ],
+    ) {
+        let secret = "sbx-refresh-secret";
+        let response = Response { status, headers: Vec::new(), body };
+        match token_from(&response, &[secret]) {
+            Ok(token) => prop_assert!((200..300).contains(&status), "{:?}", token),
+            Err(error) => {
+                prop_assert!(!error.message.contains(secret), "{}", error.message);
+                prop_assert!(!error.details.unwrap_or_default().contains(secret));
             }
         }
     }

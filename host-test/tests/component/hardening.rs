@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use discord_accounts::{Authorizer, CallbackListener, ClientRegistry, ConnectionKey, TokenStore};
+use discord_host::limiter::{DiscordLimiter, LimiterPolicy};
 use discord_host::{ComponentErrorKind, Connector, Credential, ErrorKind, ProxyRequest};
 use host_test::sandbox::Fault;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -338,4 +339,69 @@ async fn a_refused_api_base_never_echoes_its_credentials() {
         .unwrap_err();
     assert_eq!(error.kind, ComponentErrorKind::Transport);
     assert!(!error.message.contains("hunter2"), "{}", error.message);
+}
+
+#[tokio::test]
+async fn hostile_rate_limit_headers_neither_panic_nor_stall_the_egress_hook() {
+    let (sandbox, connector) = setup().await;
+    let connector = connector
+        .with_env("DISCORD_TIMEOUT_MS", "1000")
+        .with_limiter(Arc::new(DiscordLimiter::default()));
+    sandbox.inject(
+        Fault::json(200, serde_json::json!({"url": "wss://x"}))
+            .header("x-ratelimit-remaining", "0")
+            .header("x-ratelimit-reset-after", "1e300")
+            .header("x-ratelimit-bucket", "hostile")
+            .on("/gateway"),
+    );
+    let first = connector
+        .execute_tool("discord_get_gateway", "{}", &Credential::None)
+        .await;
+    assert!(first.is_ok(), "{:?}", first.err().map(|e| e.to_string()));
+    let started = Instant::now();
+    let error = connector
+        .execute_tool("discord_get_gateway", "{}", &Credential::None)
+        .await
+        .map_err(component_error)
+        .unwrap_err();
+    assert_eq!(
+        error.kind,
+        ComponentErrorKind::Transport,
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("past its deadline"),
+        "{}",
+        error.message
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "refused at once"
+    );
+}
+
+#[tokio::test]
+async fn long_distinct_proxy_paths_and_tokens_leave_the_limiter_bounded() {
+    let (_sandbox, connector) = setup().await;
+    let policy = LimiterPolicy {
+        max_credentials: 64,
+        max_routes_per_credential: 16,
+        ..LimiterPolicy::default()
+    };
+    let limiter = Arc::new(DiscordLimiter::new(policy));
+    let connector = connector.with_limiter(Arc::clone(&limiter));
+    for n in 0..300 {
+        let request = ProxyRequest {
+            method: "GET".to_owned(),
+            path: format!("/unknown/{n}-{}", "x".repeat(2_000)),
+            query: Vec::new(),
+            body: None,
+        };
+        let credential = Credential::Bot(format!("bot-token-{}", n % 100));
+        connector.proxy_send(&request, &credential).await.unwrap();
+    }
+    let size = limiter.size();
+    assert!(size.credentials <= 64, "{size:?}");
+    assert!(size.routes <= 64 * 16, "{size:?}");
 }

@@ -541,6 +541,11 @@ async fn thirty_two_concurrent_calls_share_one_refresh() {
         1,
         "exactly one refresh reached Discord"
     );
+    assert_eq!(
+        authorizer.refresh_locks(),
+        0,
+        "idle refresh locks are dropped"
+    );
 }
 
 #[tokio::test]

@@ -1,50 +1,14 @@
-//! Builds the connector component from the workspace's current source, so
-//! the host, its tests and its demo always run the component as it is now,
-//! and the misbehaving test fixture beside it.
+//! Builds the components from the workspace's current source, with the same
+//! code as `cargo xtask dist`, so the host's tests, its demo and `serve`
+//! always run them as they are now: the connector, the gateway with the
+//! connector plugged in, and the misbehaving test fixture.
 //!
 //! Components are built in release (the size-tuned profile users get) into
 //! a target directory of their own, so these nested cargo runs never wait
 //! on the lock of the build that runs this script.
 
 use std::env;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// Builds the `wasm32-wasip2` cdylib of the package at `manifest` and
-/// returns the path of its `.wasm`.
-fn build_component(manifest: &Path, target_dir: &Path, wasm_name: &str) -> PathBuf {
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--target",
-            "wasm32-wasip2",
-            "--manifest-path",
-        ])
-        .arg(manifest)
-        .arg("--target-dir")
-        .arg(target_dir)
-        // Settings meant for the host build must not leak into the guest's.
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .status()
-        .expect("could not run cargo to build a component");
-    if !status.success() {
-        panic!(
-            "building {} failed; is the target installed? run `rustup target add wasm32-wasip2`",
-            manifest.display()
-        );
-    }
-    target_dir
-        .join("wasm32-wasip2")
-        .join("release")
-        .join(wasm_name)
-}
+use std::path::PathBuf;
 
 fn main() {
     let manifest_dir =
@@ -53,7 +17,15 @@ fn main() {
         .parent()
         .expect("host-test sits in the workspace")
         .to_path_buf();
-    for input in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+    for input in [
+        "src",
+        "wit",
+        "gateway/src",
+        "gateway/wit",
+        "gateway/Cargo.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", workspace.join(input).display());
     }
     let fixture = manifest_dir.join("fixtures").join("misbehaving");
@@ -63,19 +35,18 @@ fn main() {
     println!("cargo:rerun-if-env-changed=CONNECTOR_WASM");
 
     let target_dir = workspace.join("target").join("guest");
-    let connector = match env::var_os("CONNECTOR_WASM") {
-        Some(prebuilt) => PathBuf::from(prebuilt),
-        None => build_component(
-            &workspace.join("Cargo.toml"),
-            &target_dir,
-            "discord_connector.wasm",
-        ),
-    };
+    let fail = |error: xtask::Error| -> ! { panic!("{error}") };
+    let dist =
+        xtask::dist(&workspace, &target_dir, &target_dir.join("dist")).unwrap_or_else(|e| fail(e));
+    let connector = env::var_os("CONNECTOR_WASM").map_or(dist.connector, PathBuf::from);
     println!("cargo:rustc-env=CONNECTOR_WASM={}", connector.display());
-    let misbehaving = build_component(
+    println!("cargo:rustc-env=GATEWAY_WASM={}", dist.gateway.display());
+    let misbehaving = xtask::build_guest(
         &fixture.join("Cargo.toml"),
+        None,
         &target_dir,
         "misbehaving_component.wasm",
-    );
+    )
+    .unwrap_or_else(|e| fail(e));
     println!("cargo:rustc-env=MISBEHAVING_WASM={}", misbehaving.display());
 }

@@ -12,10 +12,10 @@ use crate::{credential, execute};
 
 wit_bindgen::generate!({
     path: "wit",
-    world: "connector",
+    world: "component",
 });
 
-use agent_tools::connector::types as wit;
+use exports::agent_tools::connector::types as wit;
 use exports::agent_tools::connector::{oauth, proxy, tools};
 
 struct Component;

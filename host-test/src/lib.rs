@@ -3,8 +3,9 @@
 //! - [`sandbox`] is a local HTTP server that answers like Discord does;
 //! - [`demo`] runs every tool, and the OAuth flow, against the sandbox;
 //! - [`load`] is a bounded load test against it with random faults;
-//! - [`BUILT_COMPONENT`] is the component `build.rs` built from this
-//!   workspace's source, so the tests and the demo run it as it is now.
+//! - [`BUILT_COMPONENT`] and [`BUILT_GATEWAY`] are the components
+//!   `build.rs` built from this workspace's source, so the tests and the
+//!   demo run them as they are now.
 //!
 //! The `discord-host` binary is a thin CLI over these and the host crates.
 
@@ -16,3 +17,7 @@ pub mod sandbox;
 
 /// The component built from this workspace's source by `build.rs`.
 pub const BUILT_COMPONENT: &str = env!("CONNECTOR_WASM");
+
+/// The gateway, with the connector plugged in, built by `build.rs` as
+/// `cargo xtask dist` builds it.
+pub const BUILT_GATEWAY: &str = env!("GATEWAY_WASM");

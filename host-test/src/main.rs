@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use discord_accounts::{Authorizer, CallbackListener, ClientRegistry, ConnectionKey, TokenStore};
+use discord_host::serve::Server;
 use discord_host::{Connector, Credential, Error, Output, Tool};
 use host_test::sandbox::{self, Sandbox};
 use host_test::{BUILT_COMPONENT, demo};
@@ -93,6 +94,18 @@ enum Command {
         /// The seed of the fault generator.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+    },
+    /// Serve the gateway (REST and MCP over HTTP) the way `wasmtime serve`
+    /// does: one instance per request, with this host's limits and Discord
+    /// limiter. DISCORD_* and GATEWAY_* settings pass through (tokens do
+    /// not: callers send them per request).
+    Serve {
+        /// The loopback port to listen on.
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+        /// The gateway component (defaults to the one built from this source).
+        #[arg(long, value_name = "WASM")]
+        gateway: Option<PathBuf>,
     },
     /// Run the Discord sandbox alone until interrupted.
     Sandbox {
@@ -389,6 +402,29 @@ async fn run_demo(cli: &Cli) -> anyhow::Result<ExitCode> {
     })
 }
 
+async fn serve(gateway: Option<&Path>, port: u16) -> anyhow::Result<ExitCode> {
+    let path = gateway.map_or_else(
+        || PathBuf::from(host_test::BUILT_GATEWAY),
+        Path::to_path_buf,
+    );
+    let mut server =
+        Server::from_file(&path)?.with_limiter(Arc::new(discord_host::DiscordLimiter::default()));
+    for (name, value) in std::env::vars() {
+        let passed = name.starts_with("DISCORD_") || name.starts_with("GATEWAY_");
+        let token = matches!(name.as_str(), "DISCORD_BEARER_TOKEN" | "DISCORD_BOT_TOKEN");
+        if passed && !token {
+            server = server.with_env(name, value);
+        }
+    }
+    let (address, serving) = server.bind(([127, 0, 0, 1], port).into()).await?;
+    println!(
+        "Serving {} on http://{address} (REST under /v1, MCP at /mcp)",
+        path.display()
+    );
+    serving.await??;
+    Ok(ExitCode::SUCCESS)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
@@ -446,6 +482,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             })
         }
         Command::Demo => run_demo(&cli).await,
+        Command::Serve { port, gateway } => serve(gateway.as_deref(), *port).await,
         Command::Sandbox { port } => {
             let sandbox = Sandbox::start_on(([127, 0, 0, 1], *port).into()).await?;
             println!("DISCORD_API_BASE={}", sandbox.base_url());

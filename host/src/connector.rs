@@ -51,7 +51,7 @@ const MAX_CALL_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// How often the engine's epoch ticks: how often a busy guest yields to the
 /// executor, and the granularity of the host's deadline.
-const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Links what the component imports (WASI 0.2 and `wasi:http`'s outgoing
 /// handler) into a host's own `linker`.
@@ -77,7 +77,7 @@ fn has_epoch_interruption(engine: &Engine) -> bool {
 }
 
 /// Checks `engine` can be interrupted and starts its ticker once.
-fn ensure_epoch_ticks(engine: &Engine) -> Result<(), Error> {
+pub(crate) fn ensure_epoch_ticks(engine: &Engine) -> Result<(), Error> {
     if !has_epoch_interruption(engine) {
         return Err(Error::setup(
             "the engine was built without epoch interruption (Config::epoch_interruption(true)), so the host could not stop a call at its deadline",
@@ -124,6 +124,44 @@ pub fn call_deadline(env: &[(String, String)], margin: Duration) -> Duration {
     guest.min(MAX_CALL_TIMEOUT) + margin
 }
 
+/// The environment instances get: the configured one, with the call
+/// deadline and the body cap always stated, so that host and component
+/// agree on them. A body cap the memory cap cannot hold is refused; by
+/// default the cap is lowered to what the memory holds.
+pub(crate) fn instance_env(
+    env: &[(String, String)],
+    limits: &InstanceLimits,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut env = env.to_vec();
+    let setting = |env: &[(String, String)], name: &str| {
+        env.iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    if setting(&env, TIMEOUT_SETTING).is_none() {
+        env.push((
+            TIMEOUT_SETTING.to_owned(),
+            DEFAULT_CALL_TIMEOUT.as_millis().to_string(),
+        ));
+    }
+    let holdable = limits.memory_bytes / MEMORY_PER_BODY_BYTE;
+    match setting(&env, BODY_CAP_SETTING).and_then(|value| value.trim().parse::<usize>().ok()) {
+        Some(cap) if cap > holdable => {
+            return Err(Error::setup(format!(
+                "{BODY_CAP_SETTING}={cap} does not fit the instance memory cap of {} bytes: an answer needs about {MEMORY_PER_BODY_BYTE} times its size; allow at most {holdable}",
+                limits.memory_bytes
+            )));
+        }
+        Some(_) => {}
+        None => env.push((
+            BODY_CAP_SETTING.to_owned(),
+            DEFAULT_BODY_CAP.min(holdable).to_string(),
+        )),
+    }
+    Ok(env)
+}
+
 /// What one instance of a [`Connector`] holds: its WASI and WASI HTTP
 /// state, its egress hooks and its resource limits.
 pub struct InstanceState {
@@ -132,6 +170,34 @@ pub struct InstanceState {
     table: ResourceTable,
     hooks: EgressHooks,
     limits: StoreLimits,
+}
+
+impl InstanceState {
+    /// The state of a new instance: a WASI context with exactly `env`,
+    /// `hooks` on its egress, and `limits`' memory cap.
+    pub(crate) fn new(
+        env: &[(String, String)],
+        hooks: EgressHooks,
+        limits: &InstanceLimits,
+    ) -> Self {
+        Self {
+            wasi: WasiCtx::builder().envs(env).build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks,
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes)
+                .trap_on_grow_failure(true)
+                .build(),
+        }
+    }
+
+    /// A store for `engine` holding this state, its memory cap enforced.
+    pub(crate) fn into_store(self, engine: &Engine) -> Store<Self> {
+        let mut store = Store::new(engine, self);
+        store.limiter(|state| &mut state.limits);
+        store
+    }
 }
 
 impl WasiView for InstanceState {
@@ -253,41 +319,6 @@ impl Connector {
         self
     }
 
-    /// The environment instances get: the configured one, with the call
-    /// deadline and the body cap always stated, so that host and component
-    /// agree on them. A body cap the memory cap cannot hold is refused; by
-    /// default the cap is lowered to what the memory holds.
-    fn instance_env(&self) -> Result<Vec<(String, String)>, Error> {
-        let mut env = self.env.clone();
-        let setting = |env: &[(String, String)], name: &str| {
-            env.iter()
-                .rev()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        };
-        if setting(&env, TIMEOUT_SETTING).is_none() {
-            env.push((
-                TIMEOUT_SETTING.to_owned(),
-                DEFAULT_CALL_TIMEOUT.as_millis().to_string(),
-            ));
-        }
-        let holdable = self.limits.memory_bytes / MEMORY_PER_BODY_BYTE;
-        match setting(&env, BODY_CAP_SETTING).and_then(|value| value.trim().parse::<usize>().ok()) {
-            Some(cap) if cap > holdable => {
-                return Err(Error::setup(format!(
-                    "{BODY_CAP_SETTING}={cap} does not fit the instance memory cap of {} bytes: an answer needs about {MEMORY_PER_BODY_BYTE} times its size; allow at most {holdable}",
-                    self.limits.memory_bytes
-                )));
-            }
-            Some(_) => {}
-            None => env.push((
-                BODY_CAP_SETTING.to_owned(),
-                DEFAULT_BODY_CAP.min(holdable).to_string(),
-            )),
-        }
-        Ok(env)
-    }
-
     /// A fresh instance with its own store, for one call or several.
     ///
     /// Waits while `max_instances` instances are alive.
@@ -296,19 +327,9 @@ impl Connector {
             .acquire_owned()
             .await
             .map_err(Error::setup)?;
-        let env = self.instance_env()?;
-        let state = InstanceState {
-            wasi: WasiCtx::builder().envs(&env).build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            hooks: self.hooks.clone(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.limits.memory_bytes)
-                .trap_on_grow_failure(true)
-                .build(),
-        };
-        let mut store = Store::new(self.pre.engine(), state);
-        store.limiter(|state| &mut state.limits);
+        let env = instance_env(&self.env, &self.limits)?;
+        let store = InstanceState::new(&env, self.hooks.clone(), &self.limits)
+            .into_store(self.pre.engine());
         let deadline = call_deadline(&env, self.limits.deadline_margin);
         let mut instance = Instance::instantiate(store, &self.pre, deadline).await?;
         instance.slot = Some(slot);
@@ -377,7 +398,7 @@ impl Connector {
 
 /// Makes the store's epoch callback yield to the executor at every tick (a
 /// busy guest never pins a worker thread) and stop the call at `deadline`.
-fn arm_deadline<T: Send + 'static>(store: &mut Store<T>, deadline: Instant) {
+pub(crate) fn arm_deadline<T: Send + 'static>(store: &mut Store<T>, deadline: Instant) {
     store.epoch_deadline_callback(move |_| {
         if Instant::now() >= deadline {
             Err(wasmtime::Error::new(DeadlinePassed))

@@ -33,6 +33,8 @@ mod connector;
 mod egress;
 mod error;
 pub mod limiter;
+#[cfg(feature = "serve")]
+pub mod serve;
 
 pub use bindings::exports::agent_tools::connector::oauth::{Client, Link, LinkRequest, Token};
 pub use bindings::exports::agent_tools::connector::proxy::{

@@ -1,0 +1,213 @@
+//! Serving a `wasi:http/incoming-handler` component (the gateway) the way
+//! `wasmtime serve` does: pre-linked once, one fresh instance per request,
+//! with this host's instance limits, deadline model and egress limiter.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use wasmtime::component::{Component, Linker};
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+use crate::connector::{
+    Connector, EPOCH_TICK, InstanceLimits, InstanceState, add_to_linker_async, arm_deadline,
+    call_deadline, instance_env,
+};
+use crate::egress::EgressHooks;
+use crate::error::Error;
+use crate::limiter::DiscordLimiter;
+
+/// A compiled HTTP component and what each request's instance gets.
+#[derive(Clone)]
+pub struct Server {
+    pre: ProxyPre<InstanceState>,
+    env: Vec<(String, String)>,
+    hooks: EgressHooks,
+    limits: InstanceLimits,
+    slots: Arc<Semaphore>,
+}
+
+impl Server {
+    /// Compiles the component in the file at `path` (one that exports
+    /// `wasi:http/incoming-handler`, such as `dist/discord_gateway.wasm`).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let engine = Connector::engine()?;
+        let component = Component::from_file(&engine, path).map_err(|error| {
+            Error::setup(error.context(format!("loading the component {}", path.display())))
+        })?;
+        let mut linker = Linker::<InstanceState>::new(&engine);
+        add_to_linker_async(&mut linker)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .and_then(ProxyPre::new)
+            .map_err(Error::setup)?;
+        let limits = InstanceLimits::default();
+        Ok(Self {
+            pre,
+            env: Vec::new(),
+            hooks: EgressHooks::default(),
+            limits,
+            slots: Arc::new(Semaphore::new(limits.max_instances)),
+        })
+    }
+
+    /// This server with `limits` on each request's instance.
+    pub fn with_limits(mut self, limits: InstanceLimits) -> Self {
+        self.limits = limits;
+        self.slots = Arc::new(Semaphore::new(limits.max_instances));
+        self
+    }
+
+    /// This server sending every outgoing request through `limiter`.
+    pub fn with_limiter(mut self, limiter: Arc<DiscordLimiter>) -> Self {
+        self.hooks = EgressHooks::limited(limiter);
+        self
+    }
+
+    /// This server with `name=value` in its instances' environment.
+    pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.env.retain(|(existing, _)| *existing != name);
+        self.env.push((name, value.into()));
+        self
+    }
+
+    /// Serves HTTP/1.1 on `listener` until the task is dropped.
+    pub async fn serve(self, listener: TcpListener) -> Result<(), Error> {
+        let env = instance_env(&self.env, &self.limits)?;
+        let server = Arc::new((self, env));
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accepting a connection failed");
+                    continue;
+                }
+            };
+            let server = Arc::clone(&server);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let server = Arc::clone(&server);
+                    async move {
+                        let (server, env) = &*server;
+                        Ok::<_, std::convert::Infallible>(server.handle(request, env).await)
+                    }
+                });
+                if let Err(error) = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                {
+                    tracing::debug!(%error, "a connection ended with an error");
+                }
+            });
+        }
+    }
+
+    /// Binds `address` and serves on it; returns the bound address and the
+    /// serving task.
+    pub async fn bind(
+        self,
+        address: SocketAddr,
+    ) -> Result<(SocketAddr, tokio::task::JoinHandle<Result<(), Error>>), Error> {
+        let listener = TcpListener::bind(address).await.map_err(Error::setup)?;
+        let bound = listener.local_addr().map_err(Error::setup)?;
+        Ok((bound, tokio::spawn(self.serve(listener))))
+    }
+
+    /// One request in a fresh instance; a host failure is a JSON 500, never
+    /// an empty one.
+    async fn handle(
+        &self,
+        request: hyper::Request<Incoming>,
+        env: &[(String, String)],
+    ) -> hyper::Response<HyperOutgoingBody> {
+        match self.run(request, env).await {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::warn!(%error, "a request failed in the host");
+                let body = format!(
+                    "{{\"error\":{{\"kind\":\"transport\",\"message\":{}}}}}",
+                    quote(&error.to_string())
+                );
+                hyper::Response::builder()
+                    .status(500)
+                    .header("content-type", "application/json")
+                    .body(
+                        Full::new(Bytes::from(body))
+                            .map_err(|never| match never {})
+                            .boxed_unsync(),
+                    )
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    async fn run(
+        &self,
+        request: hyper::Request<Incoming>,
+        env: &[(String, String)],
+    ) -> Result<hyper::Response<HyperOutgoingBody>, Error> {
+        let slot = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .map_err(Error::setup)?;
+        let mut store =
+            InstanceState::new(env, self.hooks.clone(), &self.limits).into_store(self.pre.engine());
+        let deadline = call_deadline(env, self.limits.deadline_margin);
+        arm_deadline(&mut store, Instant::now() + deadline);
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)
+            .map_err(Error::setup)?;
+        let out = store
+            .data_mut()
+            .http()
+            .new_response_outparam(sender)
+            .map_err(Error::setup)?;
+        let pre = self.pre.clone();
+        let task = tokio::spawn(async move {
+            let _slot = slot;
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(store, incoming, out)
+                .await
+        });
+        let hard_stop = deadline + EPOCH_TICK * 5;
+        match tokio::time::timeout(hard_stop, receiver).await {
+            Ok(Ok(Ok(response))) => Ok(response),
+            Ok(Ok(Err(code))) => Err(Error::setup(format!(
+                "the component answered with an error: {code:?}"
+            ))),
+            Ok(Err(_)) => match task.await {
+                Ok(Err(trap)) => Err(Error::from_wasmtime(trap, deadline)),
+                _ => Err(Error::setup("the component never set a response")),
+            },
+            Err(_elapsed) => {
+                task.abort();
+                Err(Error::new(crate::error::ErrorKind::Deadline {
+                    after: deadline,
+                }))
+            }
+        }
+    }
+}
+
+/// `text` as a JSON string literal.
+fn quote(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
+}

@@ -1,0 +1,144 @@
+//! Build tasks shared by `cargo xtask` and the harness's build script:
+//! building the guests in release for `wasm32-wasip2`, and composing the
+//! gateway with the connector plugged into its imports.
+
+use std::env;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use wac_graph::types::Package;
+use wac_graph::{CompositionGraph, EncodeOptions, plug};
+
+/// A failed task, in one sentence.
+#[derive(Debug)]
+pub struct Error(String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn error(message: impl Into<String>) -> Error {
+    Error(message.into())
+}
+
+/// The guest target.
+pub const TARGET: &str = "wasm32-wasip2";
+
+/// Builds the `cdylib` of the package at `manifest` in release for
+/// [`TARGET`] into `target_dir`, and returns the path of `wasm_name`.
+///
+/// Settings meant for an enclosing build (its flags, target and target
+/// directory) are kept out, so this also works from a build script.
+pub fn build_guest(
+    manifest: &Path,
+    package: Option<&str>,
+    target_dir: &Path,
+    wasm_name: &str,
+) -> Result<PathBuf, Error> {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut command = Command::new(cargo);
+    command
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            TARGET,
+            "--manifest-path",
+        ])
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(target_dir);
+    if let Some(package) = package {
+        command.args(["--package", package]);
+    }
+    let status = command
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .status()
+        .map_err(|failure| error(format!("could not run cargo: {failure}")))?;
+    if !status.success() {
+        return Err(error(format!(
+            "building {} failed; is the target installed? run `rustup target add {TARGET}`",
+            package.unwrap_or(&manifest.display().to_string())
+        )));
+    }
+    Ok(target_dir.join(TARGET).join("release").join(wasm_name))
+}
+
+/// The gateway component with the connector plugged into its imports of
+/// the contract: one component that imports only WASI.
+pub fn compose(gateway: &[u8], connector: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut graph = CompositionGraph::new();
+    let package = |name: &str, bytes: &[u8], graph: &mut CompositionGraph| {
+        Package::from_bytes(name, None, bytes.to_vec(), graph.types_mut())
+            .map_err(|failure| error(format!("reading {name}: {failure:#}")))
+            .and_then(|package| {
+                graph
+                    .register_package(package)
+                    .map_err(|failure| error(format!("registering {name}: {failure}")))
+            })
+    };
+    let socket = package("agent-tools:gateway", gateway, &mut graph)?;
+    let plugged = package("agent-tools:connector", connector, &mut graph)?;
+    plug(&mut graph, vec![plugged], socket).map_err(|failure| {
+        error(format!(
+            "plugging the connector into the gateway: {failure}"
+        ))
+    })?;
+    graph
+        .encode(EncodeOptions::default())
+        .map_err(|failure| error(format!("encoding the composition: {failure}")))
+}
+
+/// What `dist` wrote.
+pub struct Dist {
+    /// The connector, the library component.
+    pub connector: PathBuf,
+    /// The gateway with the connector plugged in.
+    pub gateway: PathBuf,
+}
+
+/// Builds both guests from the workspace at `workspace` into
+/// `target_dir` and writes `discord_connector.wasm` and
+/// `discord_gateway.wasm` (composed) into `out`.
+pub fn dist(workspace: &Path, target_dir: &Path, out: &Path) -> Result<Dist, Error> {
+    let manifest = workspace.join("Cargo.toml");
+    let connector = build_guest(
+        &manifest,
+        Some("discord-connector"),
+        target_dir,
+        "discord_connector.wasm",
+    )?;
+    let gateway = build_guest(
+        &manifest,
+        Some("discord-gateway"),
+        target_dir,
+        "discord_gateway.wasm",
+    )?;
+    let read = |path: &Path| {
+        std::fs::read(path)
+            .map_err(|failure| error(format!("reading {}: {failure}", path.display())))
+    };
+    let composed = compose(&read(&gateway)?, &read(&connector)?)?;
+    std::fs::create_dir_all(out)
+        .map_err(|failure| error(format!("creating {}: {failure}", out.display())))?;
+    let dist = Dist {
+        connector: out.join("discord_connector.wasm"),
+        gateway: out.join("discord_gateway.wasm"),
+    };
+    std::fs::copy(&connector, &dist.connector)
+        .map_err(|failure| error(format!("writing {}: {failure}", dist.connector.display())))?;
+    std::fs::write(&dist.gateway, composed)
+        .map_err(|failure| error(format!("writing {}: {failure}", dist.gateway.display())))?;
+    Ok(dist)
+}

@@ -23,3 +23,6 @@ mod component;
 
 /// The gateway's version, as `/health` and MCP's `serverInfo` give it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(test)]
+mod tests;

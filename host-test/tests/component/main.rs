@@ -6,6 +6,7 @@ mod catalogue;
 mod common;
 mod credentials;
 mod errors;
+mod gateway;
 mod hardening;
 mod host_limits;
 mod load;

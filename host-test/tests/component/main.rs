@@ -10,6 +10,7 @@ mod gateway;
 mod hardening;
 mod host_limits;
 mod load;
+mod mcp_sdk;
 mod oauth;
 mod proxy;
 mod resilience;

@@ -42,6 +42,15 @@ pub struct Config {
     pub max_body_bytes: u64,
 }
 
+/// Every setting [`Config::from_vars`] reads, for manifests and docs.
+pub const SETTINGS: &[&str] = &[
+    "DISCORD_API_BASE",
+    "DISCORD_AUTHORIZE_URL",
+    "DISCORD_TIMEOUT_MS",
+    "DISCORD_MAX_RETRY_WAIT_MS",
+    "DISCORD_MAX_BODY_BYTES",
+];
+
 impl Config {
     /// Reads the settings from `vars` (name, value pairs).
     ///
@@ -187,6 +196,18 @@ mod tests {
 
     fn base(value: &str) -> Result<String, Error> {
         Config::from_vars([("DISCORD_API_BASE", value)]).map(|config| config.api_base)
+    }
+
+    #[test]
+    fn every_listed_setting_is_read() {
+        for setting in SETTINGS {
+            let error = Config::from_vars([(*setting, "\u{0}")]).unwrap_err();
+            assert!(
+                error.message.contains(setting),
+                "{setting}: {}",
+                error.message
+            );
+        }
     }
 
     #[test]

@@ -241,15 +241,71 @@ impl Default for InstanceLimits {
     }
 }
 
+/// What every instance of a component gets: an environment, egress hooks,
+/// resource limits and a slot. Shared by [`Connector`] and the HTTP server.
+#[derive(Clone)]
+pub(crate) struct InstancePlan {
+    env: Vec<(String, String)>,
+    hooks: EgressHooks,
+    limits: InstanceLimits,
+    slots: Arc<Semaphore>,
+}
+
+impl Default for InstancePlan {
+    fn default() -> Self {
+        let limits = InstanceLimits::default();
+        Self {
+            env: Vec::new(),
+            hooks: EgressHooks::default(),
+            limits,
+            slots: Arc::new(Semaphore::new(limits.max_instances)),
+        }
+    }
+}
+
+impl InstancePlan {
+    pub(crate) fn set_limits(&mut self, limits: InstanceLimits) {
+        self.limits = limits;
+        self.slots = Arc::new(Semaphore::new(limits.max_instances));
+    }
+
+    pub(crate) fn set_limiter(&mut self, limiter: Arc<DiscordLimiter>) {
+        self.hooks = EgressHooks::limited(limiter);
+    }
+
+    pub(crate) fn set_env(&mut self, name: String, value: String) {
+        self.env.retain(|(existing, _)| *existing != name);
+        self.env.push((name, value));
+    }
+
+    /// Checks the environment the instances will get (see [`instance_env`]).
+    pub(crate) fn env(&self) -> Result<Vec<(String, String)>, Error> {
+        instance_env(&self.env, &self.limits)
+    }
+
+    /// Waits for a slot, then makes a store for one instance on `engine`
+    /// with `env` (from [`InstancePlan::env`]); returns it with the slot
+    /// and the call deadline.
+    pub(crate) async fn store(
+        &self,
+        engine: &Engine,
+        env: &[(String, String)],
+    ) -> Result<(Store<InstanceState>, OwnedSemaphorePermit, Duration), Error> {
+        let slot = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .map_err(Error::setup)?;
+        let store = InstanceState::new(env, self.hooks.clone(), &self.limits).into_store(engine);
+        Ok((store, slot, call_deadline(env, self.limits.deadline_margin)))
+    }
+}
+
 /// The compiled, linked component and what its instances get: an
 /// environment, egress hooks and resource limits.
 #[derive(Clone)]
 pub struct Connector {
     pre: ConnectorPre<InstanceState>,
-    env: Vec<(String, String)>,
-    hooks: EgressHooks,
-    limits: InstanceLimits,
-    slots: Arc<Semaphore>,
+    plan: InstancePlan,
 }
 
 impl Connector {
@@ -286,36 +342,29 @@ impl Connector {
             .instantiate_pre(component)
             .and_then(ConnectorPre::new)
             .map_err(Error::setup)?;
-        let limits = InstanceLimits::default();
         Ok(Self {
             pre,
-            env: Vec::new(),
-            hooks: EgressHooks::default(),
-            limits,
-            slots: Arc::new(Semaphore::new(limits.max_instances)),
+            plan: InstancePlan::default(),
         })
     }
 
     /// This connector with `limits` on each instance.
     pub fn with_limits(mut self, limits: InstanceLimits) -> Self {
-        self.limits = limits;
-        self.slots = Arc::new(Semaphore::new(limits.max_instances));
+        self.plan.set_limits(limits);
         self
     }
 
     /// This connector sending every request through `limiter`, shared by
     /// all its instances (and any other connector given the same one).
     pub fn with_limiter(mut self, limiter: Arc<DiscordLimiter>) -> Self {
-        self.hooks = EgressHooks::limited(limiter);
+        self.plan.set_limiter(limiter);
         self
     }
 
     /// This connector with `name=value` in its instances' environment
     /// (`DISCORD_API_BASE`, say). Instances see nothing of the host's own.
     pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        let name = name.into();
-        self.env.retain(|(existing, _)| *existing != name);
-        self.env.push((name, value.into()));
+        self.plan.set_env(name.into(), value.into());
         self
     }
 
@@ -323,14 +372,8 @@ impl Connector {
     ///
     /// Waits while `max_instances` instances are alive.
     pub async fn instance(&self) -> Result<Instance<InstanceState>, Error> {
-        let slot = Arc::clone(&self.slots)
-            .acquire_owned()
-            .await
-            .map_err(Error::setup)?;
-        let env = instance_env(&self.env, &self.limits)?;
-        let store = InstanceState::new(&env, self.hooks.clone(), &self.limits)
-            .into_store(self.pre.engine());
-        let deadline = call_deadline(&env, self.limits.deadline_margin);
+        let env = self.plan.env()?;
+        let (store, slot, deadline) = self.plan.store(self.pre.engine(), &env).await?;
         let mut instance = Instance::instantiate(store, &self.pre, deadline).await?;
         instance.slot = Some(slot);
         Ok(instance)

@@ -11,7 +11,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::io::TokioIo;
@@ -20,10 +19,9 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::connector::{
-    Connector, EPOCH_TICK, InstanceLimits, InstanceState, add_to_linker_async, arm_deadline,
-    call_deadline, instance_env,
+    Connector, EPOCH_TICK, InstanceLimits, InstancePlan, InstanceState, add_to_linker_async,
+    arm_deadline,
 };
-use crate::egress::EgressHooks;
 use crate::error::Error;
 use crate::limiter::DiscordLimiter;
 
@@ -31,10 +29,7 @@ use crate::limiter::DiscordLimiter;
 #[derive(Clone)]
 pub struct Server {
     pre: ProxyPre<InstanceState>,
-    env: Vec<(String, String)>,
-    hooks: EgressHooks,
-    limits: InstanceLimits,
-    slots: Arc<Semaphore>,
+    plan: InstancePlan,
 }
 
 impl Server {
@@ -52,40 +47,33 @@ impl Server {
             .instantiate_pre(&component)
             .and_then(ProxyPre::new)
             .map_err(Error::setup)?;
-        let limits = InstanceLimits::default();
         Ok(Self {
             pre,
-            env: Vec::new(),
-            hooks: EgressHooks::default(),
-            limits,
-            slots: Arc::new(Semaphore::new(limits.max_instances)),
+            plan: InstancePlan::default(),
         })
     }
 
     /// This server with `limits` on each request's instance.
     pub fn with_limits(mut self, limits: InstanceLimits) -> Self {
-        self.limits = limits;
-        self.slots = Arc::new(Semaphore::new(limits.max_instances));
+        self.plan.set_limits(limits);
         self
     }
 
     /// This server sending every outgoing request through `limiter`.
     pub fn with_limiter(mut self, limiter: Arc<DiscordLimiter>) -> Self {
-        self.hooks = EgressHooks::limited(limiter);
+        self.plan.set_limiter(limiter);
         self
     }
 
     /// This server with `name=value` in its instances' environment.
     pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        let name = name.into();
-        self.env.retain(|(existing, _)| *existing != name);
-        self.env.push((name, value.into()));
+        self.plan.set_env(name.into(), value.into());
         self
     }
 
     /// Serves HTTP/1.1 on `listener` until the task is dropped.
     pub async fn serve(self, listener: TcpListener) -> Result<(), Error> {
-        let env = instance_env(&self.env, &self.limits)?;
+        let env = self.plan.env()?;
         let server = Arc::new((self, env));
         loop {
             let (stream, _) = match listener.accept().await {
@@ -159,13 +147,7 @@ impl Server {
         request: hyper::Request<Incoming>,
         env: &[(String, String)],
     ) -> Result<hyper::Response<HyperOutgoingBody>, Error> {
-        let slot = Arc::clone(&self.slots)
-            .acquire_owned()
-            .await
-            .map_err(Error::setup)?;
-        let mut store =
-            InstanceState::new(env, self.hooks.clone(), &self.limits).into_store(self.pre.engine());
-        let deadline = call_deadline(env, self.limits.deadline_margin);
+        let (mut store, slot, deadline) = self.plan.store(self.pre.engine(), env).await?;
         arm_deadline(&mut store, Instant::now() + deadline);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store

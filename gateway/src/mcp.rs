@@ -149,16 +149,66 @@ fn title_of(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A tool as MCP lists it.
-pub fn tool_json(tool: &Tool) -> Value {
-    let title = title_of(&tool.name);
+/// A tool as MCP lists it, from the contract's name, description and
+/// schema: a human title and read-only, open-world annotations.
+pub fn tool_entry(name: &str, description: &str, input_schema: Value) -> Value {
+    let title = title_of(name);
     json!({
-        "name": tool.name,
+        "name": name,
         "title": title,
-        "description": tool.description,
-        "inputSchema": schema_of(tool),
+        "description": description,
+        "inputSchema": input_schema,
         "annotations": {"title": title, "readOnlyHint": true, "openWorldHint": true},
     })
+}
+
+fn tool_json(tool: &Tool) -> Value {
+    tool_entry(&tool.name, &tool.description, schema_of(tool))
+}
+
+/// The `tools/call` result of a JSON answer: an object is
+/// `structuredContent` as is, an array `{"items": [...]}`, plus the JSON as
+/// a text block.
+pub fn json_result(text: &str) -> Value {
+    let structured = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(object)) => Value::Object(object),
+        Ok(Value::Array(items)) => json!({"items": items}),
+        Ok(other) => json!({"value": other}),
+        Err(_) => json!({}),
+    };
+    json!({"content": [{"type": "text", "text": text}], "structuredContent": structured, "isError": false})
+}
+
+/// The `tools/call` result of binary content: an image block, base64.
+pub fn image_result(content_type: &str, data: &[u8]) -> Value {
+    json!({"content": [{"type": "image", "data": STANDARD.encode(data), "mimeType": content_type}], "isError": false})
+}
+
+/// The `tools/call` result of a failed call: `isError` with a text that
+/// names the kind and, where present, `status N`, `code N` and
+/// `retry_after_ms N`, so an agent can decide to wait or re-authorize.
+pub fn error_result(
+    kind: &str,
+    message: &str,
+    status: Option<u16>,
+    code: Option<u32>,
+    retry_after_ms: Option<u64>,
+) -> Value {
+    let mut text = format!("{kind}: {message}");
+    let mut facts = Vec::new();
+    if let Some(status) = status {
+        facts.push(format!("status {status}"));
+    }
+    if let Some(code) = code {
+        facts.push(format!("code {code}"));
+    }
+    if let Some(wait) = retry_after_ms {
+        facts.push(format!("retry_after_ms {wait}"));
+    }
+    if !facts.is_empty() {
+        text = format!("{text} ({})", facts.join(", "));
+    }
+    json!({"content": [{"type": "text", "text": text}], "isError": true})
 }
 
 fn call_tool(
@@ -187,44 +237,20 @@ fn call_tool(
         }
     };
     match contract.execute_tool(name, &arguments.to_string(), &credential) {
-        Ok(Output::Json(text)) => {
-            let structured = match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(object)) => Value::Object(object),
-                Ok(Value::Array(items)) => json!({"items": items}),
-                Ok(other) => json!({"value": other}),
-                Err(_) => json!({}),
-            };
-            rpc_result(
-                id,
-                json!({"content": [{"type": "text", "text": text}], "structuredContent": structured, "isError": false}),
-            )
-        }
-        Ok(Output::Binary(blob)) => rpc_result(
-            id,
-            json!({"content": [{"type": "image", "data": STANDARD.encode(&blob.data), "mimeType": blob.content_type}], "isError": false}),
-        ),
+        Ok(Output::Json(text)) => rpc_result(id, json_result(&text)),
+        Ok(Output::Binary(blob)) => rpc_result(id, image_result(&blob.content_type, &blob.data)),
         Err(error) if error.kind == ErrorKind::UnknownTool => {
             rpc_error(200, id, INVALID_PARAMS, &error.message)
         }
-        Err(error) => {
-            let mut text = format!("{}: {}", kind_name(error.kind), error.message);
-            let mut facts = Vec::new();
-            if let Some(status) = error.status {
-                facts.push(format!("status {status}"));
-            }
-            if let Some(code) = error.code {
-                facts.push(format!("code {code}"));
-            }
-            if let Some(wait) = error.retry_after_ms {
-                facts.push(format!("retry_after_ms {wait}"));
-            }
-            if !facts.is_empty() {
-                text = format!("{text} ({})", facts.join(", "));
-            }
-            rpc_result(
-                id,
-                json!({"content": [{"type": "text", "text": text}], "isError": true}),
-            )
-        }
+        Err(error) => rpc_result(
+            id,
+            error_result(
+                kind_name(error.kind),
+                &error.message,
+                error.status,
+                error.code,
+                error.retry_after_ms,
+            ),
+        ),
     }
 }

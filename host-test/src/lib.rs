@@ -3,6 +3,7 @@
 //! - [`sandbox`] is a local HTTP server that answers like Discord does;
 //! - [`demo`] runs every tool, and the OAuth flow, against the sandbox;
 //! - [`load`] is a bounded load test against it with random faults;
+//! - [`mcp`] is `discord-host mcp`, the connector as a stdio MCP server;
 //! - [`BUILT_COMPONENT`] and [`BUILT_GATEWAY`] are the components
 //!   `build.rs` built from this workspace's source, so the tests and the
 //!   demo run them as they are now.
@@ -13,6 +14,7 @@
 
 pub mod demo;
 pub mod load;
+pub mod mcp;
 pub mod sandbox;
 
 /// The component built from this workspace's source by `build.rs`.

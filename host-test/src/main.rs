@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use discord_accounts::{Authorizer, CallbackListener, ClientRegistry, ConnectionKey, TokenStore};
 use discord_host::serve::Server;
 use discord_host::{Connector, Credential, Error, Output, Tool};
+use host_test::mcp::{Credentials, McpServer};
 use host_test::sandbox::{self, Sandbox};
 use host_test::{BUILT_COMPONENT, demo};
 
@@ -106,6 +107,18 @@ enum Command {
         /// The gateway component (defaults to the one built from this source).
         #[arg(long, value_name = "WASM")]
         gateway: Option<PathBuf>,
+    },
+    /// Serve the tools to an agent as an MCP server over stdio. The
+    /// credential is a connected user's (with --connection and
+    /// --identifier, refreshed as needed; one more tool hands out the link
+    /// to connect), or comes from DISCORD_BEARER_TOKEN or DISCORD_BOT_TOKEN.
+    Mcp {
+        /// Use this connection's stored token for --identifier.
+        #[arg(long, requires = "identifier")]
+        connection: Option<String>,
+        /// The connected user whose token to use.
+        #[arg(long, requires = "connection")]
+        identifier: Option<String>,
     },
     /// Run the Discord sandbox alone until interrupted.
     Sandbox {
@@ -482,6 +495,22 @@ async fn main() -> anyhow::Result<ExitCode> {
             })
         }
         Command::Demo => run_demo(&cli).await,
+        Command::Mcp {
+            connection,
+            identifier,
+        } => {
+            let credentials = match (connection, identifier) {
+                (Some(connection), Some(identifier)) => Credentials::Account {
+                    authorizer: Arc::new(cli.authorizer()?),
+                    key: ConnectionKey::new(connection, identifier),
+                },
+                _ => Credentials::Fixed(credential_from_env(CredentialChoice::Auto)?),
+            };
+            McpServer::new(cli.connector()?, credentials)
+                .serve_stdio()
+                .await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve { port, gateway } => serve(gateway.as_deref(), *port).await,
         Command::Sandbox { port } => {
             let sandbox = Sandbox::start_on(([127, 0, 0, 1], *port).into()).await?;

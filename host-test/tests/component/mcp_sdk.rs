@@ -1,14 +1,20 @@
 //! MCP with a client nobody here wrote: the official Python SDK (`mcp` from
 //! PyPI, pinned in `tests/python/requirements.txt`) connects to the served
-//! gateway over Streamable HTTP with a bearer header.
+//! gateway over Streamable HTTP with a bearer header, and starts
+//! `discord-host mcp` over stdio.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use host_test::sandbox::tokens::USER_TOKEN;
+use std::time::Duration;
+
+use discord_accounts::ConnectionKey;
+use host_test::sandbox::tokens::{APPLICATION_ID, USER_TOKEN};
+use host_test::sandbox::{CLIENT_SECRET, Sandbox};
 use serde_json::Value;
 
 use crate::gateway::serve;
+use crate::oauth::{connect, token_requests};
 
 /// The virtual environment with the SDK: `target/mcp-venv`, made here when
 /// `.ci/run` has not made it already.
@@ -101,4 +107,134 @@ async fn the_official_python_sdk_lists_and_calls_tools() {
     for part in ["not-found", "status 404", "code 10013"] {
         assert!(text.contains(part), "{text}");
     }
+}
+
+/// Runs the stdio client script against `discord-host mcp ARGS` with `env`.
+async fn stdio_report(args: &[&str], env: &[(&str, String)]) -> Value {
+    let python = tokio::task::spawn_blocking(sdk_python).await.unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/mcp_stdio_client.py");
+    let mut command = tokio::process::Command::new(python);
+    command
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_discord-host"))
+        .args(args)
+        .env_remove("DISCORD_BEARER_TOKEN")
+        .env_remove("DISCORD_BOT_TOKEN");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().await.expect("the SDK client runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the client's JSON report")
+}
+
+fn sandbox_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
+    vec![
+        ("DISCORD_API_BASE", sandbox.base_url()),
+        ("DISCORD_AUTHORIZE_URL", sandbox.authorize_url()),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_python_sdk_runs_discord_host_mcp_over_stdio() {
+    let sandbox = Sandbox::start().await.expect("the sandbox starts");
+    let mut env = sandbox_env(&sandbox);
+    env.push(("DISCORD_BEARER_TOKEN", USER_TOKEN.to_owned()));
+    env.push(("REVOKED_BEARER_TOKEN", "sbx-user.revoked".to_owned()));
+    let report = stdio_report(&["mcp"], &env).await;
+
+    let tools = report["tools"].as_array().expect("tools");
+    assert_eq!(
+        tools.len(),
+        16,
+        "with a token from the environment, exactly the 16 tools"
+    );
+    assert!(
+        tools
+            .iter()
+            .all(|tool| tool["annotations"]["readOnlyHint"] == true)
+    );
+    let guilds = &report["json"];
+    assert_eq!(guilds["isError"], false);
+    assert_eq!(
+        guilds["structuredContent"]["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "an array is wrapped in items"
+    );
+    let png = &report["png"];
+    assert_eq!(
+        (
+            png["content"][0]["type"].as_str(),
+            png["content"][0]["mimeType"].as_str()
+        ),
+        (Some("image"), Some("image/png"))
+    );
+    let failed = &report["failed"];
+    assert_eq!(failed["isError"], true);
+    let text = failed["content"][0]["text"].as_str().unwrap();
+    for part in ["unauthorized", "status 401", "code 0"] {
+        assert!(text.contains(part), "{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_connection_about_to_expire_is_refreshed_once() {
+    let (sandbox, connector) = crate::oauth::setup().await;
+    sandbox.set_token_lifetime(Duration::from_secs(60));
+    let store =
+        std::env::temp_dir().join(format!("discord-mcp-store-{}.sqlite3", std::process::id()));
+    let _ = std::fs::remove_file(&store);
+    let clients = discord_accounts::ClientRegistry::default().with(
+        "discord",
+        &crate::oauth::confidential(),
+        &["identify", "guilds"],
+    );
+    let authorizer = discord_accounts::Authorizer::new(
+        connector,
+        std::sync::Arc::new(discord_accounts::TokenStore::open(&store).unwrap()),
+        clients,
+    );
+    let stored = connect(&authorizer, "ada").await;
+    sandbox.set_token_lifetime(Duration::from_secs(3600));
+
+    let mut env = sandbox_env(&sandbox);
+    env.push(("DISCORD_CLIENT_ID", APPLICATION_ID.to_owned()));
+    env.push(("DISCORD_CLIENT_SECRET", CLIENT_SECRET.to_owned()));
+    env.push(("DISCORD_HOST_STORE", store.display().to_string()));
+    let report = stdio_report(
+        &["mcp", "--connection", "discord", "--identifier", "ada"],
+        &env,
+    )
+    .await;
+
+    let names: Vec<&str> = report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|tool| tool["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 17);
+    assert!(names.contains(&"discord_authorization_link"));
+    assert_eq!(report["json"]["isError"], false, "{}", report["json"]);
+    assert_eq!(
+        token_requests(&sandbox, "refresh_token"),
+        1,
+        "expiring within the margin: exactly one refresh"
+    );
+    let row = authorizer
+        .store()
+        .get(&ConnectionKey::new("discord", "ada"))
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        row.refresh_token, stored.refresh_token,
+        "the rotated pair is stored"
+    );
+    let _ = std::fs::remove_file(&store);
 }

@@ -118,17 +118,15 @@ async fn a_rotated_pair_survives_a_busy_store() {
     sandbox.set_token_answer_delay(Duration::from_millis(400));
     let key = ConnectionKey::new("discord", "linus");
 
-    // Another process takes the file's write lock while the refresh is at
-    // Discord, and holds it past the answer.
+    // Another process takes the file's write lock once the refresh has
+    // reached Discord (whose answer is held back), and keeps it past the
+    // answer.
     let path = file.0.clone();
-    let (locked, release) = (
-        tokio::sync::oneshot::channel::<()>(),
-        tokio::sync::oneshot::channel::<()>(),
-    );
-    let (locked_tx, locked_rx) = locked;
-    let (release_tx, release_rx) = release;
+    let (lock_tx, lock_rx) = std::sync::mpsc::channel::<()>();
+    let (locked_tx, locked_rx) = tokio::sync::oneshot::channel::<()>();
+    let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
     let blocker = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(150));
+        lock_rx.recv().unwrap();
         let other = rusqlite::Connection::open(&path).unwrap();
         other.execute_batch("BEGIN EXCLUSIVE").unwrap();
         let _ = locked_tx.send(());
@@ -136,7 +134,14 @@ async fn a_rotated_pair_survives_a_busy_store() {
         other.execute_batch("COMMIT").unwrap();
     });
     let call = authorizer.execute_tool(&key, "discord_get_my_user", "{}");
-    let (result, _) = tokio::join!(call, locked_rx);
+    let lock_when_sent = async {
+        while token_requests(&sandbox, "refresh_token") == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        lock_tx.send(()).unwrap();
+        locked_rx.await.unwrap();
+    };
+    let (result, ()) = tokio::join!(call, lock_when_sent);
     assert!(result.is_ok(), "{:?}", result.err().map(|e| e.to_string()));
     release_tx.send(()).unwrap();
     blocker.join().unwrap();

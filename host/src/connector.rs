@@ -241,6 +241,22 @@ impl Default for InstanceLimits {
     }
 }
 
+/// Compiles the component in the file at `path` on a fresh
+/// [`Connector::engine`].
+pub(crate) fn compile_file(path: &Path) -> Result<Component, Error> {
+    let engine = Connector::engine()?;
+    Component::from_file(&engine, path).map_err(|error| {
+        Error::setup(error.context(format!("loading the component {}", path.display())))
+    })
+}
+
+/// A linker for `component`'s engine with everything it may import.
+pub(crate) fn linked(component: &Component) -> Result<Linker<InstanceState>, Error> {
+    let mut linker = Linker::new(component.engine());
+    add_to_linker_async(&mut linker)?;
+    Ok(linker)
+}
+
 /// What every instance of a component gets: an environment, egress hooks,
 /// resource limits and a slot. Shared by [`Connector`] and the HTTP server.
 #[derive(Clone)]
@@ -318,12 +334,7 @@ impl Connector {
 
     /// Compiles the component in the file at `path`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let engine = Self::engine()?;
-        let component = Component::from_file(&engine, path).map_err(|error| {
-            Error::setup(error.context(format!("loading the component {}", path.display())))
-        })?;
-        Self::from_component(&component)
+        Self::from_component(&compile_file(path.as_ref())?)
     }
 
     /// Compiles the component in `bytes`.
@@ -336,9 +347,7 @@ impl Connector {
     /// Links an already compiled `component` with WASI and WASI HTTP. Its
     /// engine must have epoch interruption on.
     pub fn from_component(component: &Component) -> Result<Self, Error> {
-        let mut linker = Linker::<InstanceState>::new(component.engine());
-        add_to_linker_async(&mut linker)?;
-        let pre = linker
+        let pre = linked(component)?
             .instantiate_pre(component)
             .and_then(ConnectorPre::new)
             .map_err(Error::setup)?;

@@ -11,7 +11,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use tokio::net::TcpListener;
-use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -19,8 +18,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::connector::{
-    Connector, EPOCH_TICK, InstanceLimits, InstancePlan, InstanceState, add_to_linker_async,
-    arm_deadline,
+    EPOCH_TICK, InstanceLimits, InstancePlan, InstanceState, arm_deadline, compile_file, linked,
 };
 use crate::error::Error;
 use crate::limiter::DiscordLimiter;
@@ -36,14 +34,8 @@ impl Server {
     /// Compiles the component in the file at `path` (one that exports
     /// `wasi:http/incoming-handler`, such as `dist/discord_gateway.wasm`).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let engine = Connector::engine()?;
-        let component = Component::from_file(&engine, path).map_err(|error| {
-            Error::setup(error.context(format!("loading the component {}", path.display())))
-        })?;
-        let mut linker = Linker::<InstanceState>::new(&engine);
-        add_to_linker_async(&mut linker)?;
-        let pre = linker
+        let component = compile_file(path.as_ref())?;
+        let pre = linked(&component)?
             .instantiate_pre(&component)
             .and_then(ProxyPre::new)
             .map_err(Error::setup)?;

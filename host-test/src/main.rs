@@ -119,6 +119,10 @@ enum Command {
         /// The connected user whose token to use.
         #[arg(long, requires = "connection")]
         identifier: Option<String>,
+        /// Serve Streamable HTTP at http://127.0.0.1:PORT/mcp instead of
+        /// stdio (loopback only; browsers only from loopback origins).
+        #[arg(long, value_name = "PORT")]
+        serve_http: Option<u16>,
     },
     /// Run the Discord sandbox alone until interrupted.
     Sandbox {
@@ -498,6 +502,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Mcp {
             connection,
             identifier,
+            serve_http,
         } => {
             let credentials = match (connection, identifier) {
                 (Some(connection), Some(identifier)) => Credentials::Account {
@@ -506,9 +511,11 @@ async fn main() -> anyhow::Result<ExitCode> {
                 },
                 _ => Credentials::Fixed(credential_from_env(CredentialChoice::Auto)?),
             };
-            McpServer::new(cli.connector()?, credentials)
-                .serve_stdio()
-                .await?;
+            let server = McpServer::new(cli.connector()?, credentials);
+            match serve_http {
+                Some(port) => server.serve_http(*port).await?,
+                None => server.serve_stdio().await?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { port, gateway } => serve(gateway.as_deref(), *port).await,

@@ -13,6 +13,7 @@ use std::time::Duration;
 use discord_accounts::{Authorizer, CallbackListener, ConnectionKey};
 use discord_gateway::mcp::{error_result, image_result, json_result, tool_entry};
 use discord_host::{Connector, Credential, Error, ErrorKind, Output};
+use futures_util::StreamExt;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, InitializeResult,
     ListToolsResult, PaginatedRequestParams, ResultType, ServerCapabilities, ServerConfig, Tool,
@@ -20,8 +21,12 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc::{Receiver, Sender};
+use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 
 /// Where each call's credential comes from.
+#[derive(Clone)]
 pub enum Credentials {
     /// One token (or none) for every call, from the environment.
     Fixed(Credential),
@@ -37,10 +42,18 @@ pub enum Credentials {
 /// The name of the extra tool an account-backed server lists.
 pub const LINK_TOOL: &str = "discord_authorization_link";
 
+/// Browser origins the HTTP transport serves: pages on this machine only.
+const LOOPBACK_ORIGINS: &[&str] = &["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
+
+/// The longest stdin line read (an MCP message); a longer one is answered
+/// with a parse error and skipped.
+const MAX_LINE: usize = 4 * 1024 * 1024;
+
 /// How long a link handed to an agent waits for its user.
 const LINK_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// The MCP server.
+/// The MCP server. Cloning is cheap: the HTTP transport makes one per session.
+#[derive(Clone)]
 pub struct McpServer {
     connector: Connector,
     credentials: Credentials,
@@ -56,9 +69,53 @@ impl McpServer {
     }
 
     /// Serves MCP on stdin and stdout until stdin closes.
+    ///
+    /// rmcp drops a line that is not JSON without a word, so the lines pass
+    /// through [`relay_stdin`] first: it answers those with the JSON-RPC
+    /// parse error itself, and [`relay_stdout`] keeps its answers and rmcp's
+    /// whole lines apart on stdout.
     pub async fn serve_stdio(self) -> anyhow::Result<()> {
-        let running = self.serve(rmcp::transport::stdio()).await?;
+        let (to_rmcp, rmcp_input) = tokio::io::duplex(MAX_LINE);
+        let (rmcp_output, from_rmcp) = tokio::io::duplex(MAX_LINE);
+        let (parse_errors, parse_errors_out) = tokio::sync::mpsc::channel(16);
+        let input = tokio::spawn(relay_stdin(tokio::io::stdin(), to_rmcp, parse_errors));
+        let output = tokio::spawn(relay_stdout(
+            from_rmcp,
+            parse_errors_out,
+            tokio::io::stdout(),
+        ));
+        let running = self.serve((rmcp_input, rmcp_output)).await?;
         running.waiting().await?;
+        input.await??;
+        output.await??;
+        Ok(())
+    }
+
+    /// Serves MCP over Streamable HTTP at `http://127.0.0.1:PORT/mcp` until
+    /// interrupted. Only loopback `Host`s and, from browsers, loopback
+    /// `Origin`s are served: a web page the user visits cannot drive the
+    /// user's Discord account (DNS rebinding, cross-origin POSTs).
+    pub async fn serve_http(self, port: u16) -> anyhow::Result<()> {
+        use rmcp::transport::streamable_http_server::{
+            StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+        };
+        let config = StreamableHttpServerConfig::default()
+            .with_allowed_origins(LOOPBACK_ORIGINS.iter().copied())
+            .enforce_origin_validation();
+        let service = StreamableHttpService::new(
+            move || Ok(self.clone()),
+            Arc::new(LocalSessionManager::default()),
+            config,
+        );
+        let router = axum::Router::new().nest_service("/mcp", service);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        tracing::info!("serving MCP at http://{}/mcp", listener.local_addr()?);
+        eprintln!("MCP_URL=http://{}/mcp", listener.local_addr()?);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
         Ok(())
     }
 
@@ -233,4 +290,70 @@ impl ServerHandler for McpServer {
         result.result_type = Some(ResultType::COMPLETE);
         Ok(result.into())
     }
+}
+
+/// Copies stdin's lines to rmcp; a line that is not JSON (or longer than
+/// [`MAX_LINE`]) is not passed on but answered with a JSON-RPC parse error.
+async fn relay_stdin(
+    stdin: impl AsyncRead + Unpin,
+    mut to_rmcp: impl AsyncWrite + Unpin,
+    parse_errors: Sender<String>,
+) -> std::io::Result<()> {
+    let mut lines = FramedRead::new(stdin, LinesCodec::new_with_max_length(MAX_LINE));
+    while let Some(line) = lines.next().await {
+        let problem = match line {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => match serde_json::from_str::<serde::de::IgnoredAny>(&line) {
+                Ok(_) => {
+                    to_rmcp.write_all(line.as_bytes()).await?;
+                    to_rmcp.write_all(b"\n").await?;
+                    continue;
+                }
+                Err(error) => format!("the line is not JSON: {error}"),
+            },
+            Err(LinesCodecError::MaxLineLengthExceeded) => {
+                format!("the line is longer than {MAX_LINE} bytes")
+            }
+            Err(LinesCodecError::Io(error)) => return Err(error),
+        };
+        tracing::warn!(%problem, "answered a malformed message");
+        let answer = json!({
+            "jsonrpc": "2.0",
+            "id": null,
+            "error": {"code": -32700, "message": format!("Parse error: {problem}")},
+        });
+        if parse_errors.send(answer.to_string()).await.is_err() {
+            break;
+        }
+    }
+    to_rmcp.shutdown().await
+}
+
+/// Writes rmcp's lines and the parse errors to stdout, each line whole.
+async fn relay_stdout(
+    from_rmcp: impl AsyncRead + Unpin,
+    mut parse_errors: Receiver<String>,
+    mut stdout: impl AsyncWrite + Unpin,
+) -> std::io::Result<()> {
+    let mut lines = BufReader::new(from_rmcp).lines();
+    let mut errors_open = true;
+    loop {
+        let line = tokio::select! {
+            line = lines.next_line() => match line? {
+                Some(line) => line,
+                None => break,
+            },
+            error = parse_errors.recv(), if errors_open => match error {
+                Some(error) => error,
+                None => {
+                    errors_open = false;
+                    continue;
+                }
+            },
+        };
+        stdout.write_all(line.as_bytes()).await?;
+        stdout.write_all(b"\n").await?;
+        stdout.flush().await?;
+    }
+    stdout.flush().await
 }

@@ -8,10 +8,15 @@ use std::process::Command;
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use discord_accounts::ConnectionKey;
 use host_test::sandbox::tokens::{APPLICATION_ID, USER_TOKEN};
 use host_test::sandbox::{CLIENT_SECRET, Sandbox};
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::gateway::serve;
 use crate::oauth::{connect, token_requests};
@@ -66,7 +71,12 @@ async fn the_official_python_sdk_lists_and_calls_tools() {
         String::from_utf8_lossy(&output.stderr)
     );
     let report: Value = serde_json::from_slice(&output.stdout).expect("the client's JSON report");
+    check_http_report(&report);
+}
 
+/// What the SDK's HTTP client saw: the 16 tools with annotations, a JSON
+/// result, the PNG and a contract error with its status and code.
+fn check_http_report(report: &Value) {
     let tools = report["tools"].as_array().expect("tools");
     assert_eq!(tools.len(), 16);
     for tool in tools {
@@ -107,6 +117,130 @@ async fn the_official_python_sdk_lists_and_calls_tools() {
     for part in ["not-found", "status 404", "code 10013"] {
         assert!(text.contains(part), "{text}");
     }
+}
+
+/// Starts `discord-host mcp --serve-http 0` and reads the URL it prints.
+async fn serve_http(env: &[(&str, String)]) -> (tokio::process::Child, String) {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_discord-host"));
+    command
+        .args(["mcp", "--serve-http", "0"])
+        .env_remove("DISCORD_BOT_TOKEN")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("discord-host starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.expect("stderr") {
+            if let Some(url) = line.strip_prefix("MCP_URL=") {
+                return url.to_owned();
+            }
+        }
+        panic!("discord-host ended without serving");
+    })
+    .await
+    .expect("the URL within 30 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_python_sdk_reaches_discord_host_mcp_over_streamable_http() {
+    let sandbox = Sandbox::start().await.expect("the sandbox starts");
+    let mut env = sandbox_env(&sandbox);
+    env.push(("DISCORD_BEARER_TOKEN", USER_TOKEN.to_owned()));
+    let (_server, url) = serve_http(&env).await;
+    let python = tokio::task::spawn_blocking(sdk_python).await.unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/mcp_sdk_client.py");
+    let output = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(&url)
+        .arg("the-host-ignores-this-header")
+        .output()
+        .await
+        .expect("the SDK client runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    check_http_report(&serde_json::from_slice(&output.stdout).expect("the client's JSON report"));
+
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let initialize = serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "page", "version": "1"}},
+    });
+    let mut statuses = Vec::new();
+    for origin in ["https://evil.example", "http://localhost:5173"] {
+        let request = hyper::Request::post(&url)
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(Full::new(Bytes::from(initialize.to_string())))
+            .unwrap();
+        statuses.push(
+            client
+                .request(request)
+                .await
+                .expect("an answer")
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(
+        statuses,
+        [403, 200],
+        "a page from elsewhere is refused, a local one served"
+    );
+}
+
+#[tokio::test]
+async fn a_line_that_is_not_json_gets_a_parse_error_and_the_server_goes_on() {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_discord-host"))
+        .arg("mcp")
+        .env("DISCORD_BOT_TOKEN", "unused")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("discord-host starts");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(
+            concat!(
+                "{not json\n",
+                r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+                "\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = async || -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("an answer within 30 s")
+            .unwrap()
+            .expect("a line");
+        serde_json::from_str(&line).expect("JSON")
+    };
+    let parse_error = next().await;
+    assert_eq!(parse_error["error"]["code"], -32700, "{parse_error}");
+    assert_eq!(parse_error["id"], Value::Null);
+    let initialized = next().await;
+    assert_eq!(initialized["id"], 1, "{initialized}");
+    assert_eq!(initialized["result"]["serverInfo"]["name"], "discord-host");
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("the server ends when stdin closes")
+        .unwrap();
+    assert!(status.success(), "{status}");
 }
 
 /// Runs the stdio client script against `discord-host mcp ARGS` with `env`.

@@ -4,7 +4,7 @@
 //! - [`demo`] runs every tool, and the OAuth flow, against the sandbox;
 //! - [`load`] is a bounded load test against it with random faults;
 //! - [`mcp`] is `discord-host mcp`, the connector as a stdio MCP server;
-//! - [`BUILT_COMPONENT`] and [`BUILT_GATEWAY`] are the components
+//! - [`BUILT_COMPONENT`], [`BUILT_GATEWAY`] and [`BUILT_TOOLS`] are the components
 //!   `build.rs` built from this workspace's source, so the tests and the
 //!   demo run them as they are now.
 //!
@@ -23,3 +23,7 @@ pub const BUILT_COMPONENT: &str = env!("CONNECTOR_WASM");
 /// The gateway, with the connector plugged in, built by `build.rs` as
 /// `cargo xtask dist` builds it.
 pub const BUILT_GATEWAY: &str = env!("GATEWAY_WASM");
+
+/// The typed-tools world built from this source (`dist/discord_tools.wasm`):
+/// one typed export per tool, the connector plugged in.
+pub const BUILT_TOOLS: &str = env!("TOOLS_WASM");

@@ -1,6 +1,10 @@
 //! Build tasks shared by `cargo xtask` and the harness's build script:
-//! building the guests in release for `wasm32-wasip2`, and composing the
-//! gateway with the connector plugged into its imports.
+//! building the guests in release for `wasm32-wasip2`, composing the
+//! gateway and the typed-tools adapter with the connector plugged into
+//! their imports, and generating the typed-tools world from the catalogue
+//! ([`typed_world`]).
+
+pub mod typed_world;
 
 use std::env;
 use std::ffi::OsString;
@@ -75,9 +79,10 @@ pub fn build_guest(
     Ok(target_dir.join(TARGET).join("release").join(wasm_name))
 }
 
-/// The gateway component with the connector plugged into its imports of
-/// the contract: one component that imports only WASI.
-pub fn compose(gateway: &[u8], connector: &[u8]) -> Result<Vec<u8>, Error> {
+/// `socket` (the gateway or the typed-tools adapter) with the connector
+/// plugged into its imports of the contract: one component that imports
+/// only WASI.
+pub fn compose(socket: &[u8], connector: &[u8]) -> Result<Vec<u8>, Error> {
     let mut graph = CompositionGraph::new();
     let package = |name: &str, bytes: &[u8], graph: &mut CompositionGraph| {
         Package::from_bytes(name, None, bytes.to_vec(), graph.types_mut())
@@ -88,16 +93,52 @@ pub fn compose(gateway: &[u8], connector: &[u8]) -> Result<Vec<u8>, Error> {
                     .map_err(|failure| error(format!("registering {name}: {failure}")))
             })
     };
-    let socket = package("agent-tools:gateway", gateway, &mut graph)?;
+    let socket = package("agent-tools:socket", socket, &mut graph)?;
     let plugged = package("agent-tools:connector", connector, &mut graph)?;
-    plug(&mut graph, vec![plugged], socket).map_err(|failure| {
-        error(format!(
-            "plugging the connector into the gateway: {failure}"
-        ))
-    })?;
+    plug(&mut graph, vec![plugged], socket)
+        .map_err(|failure| error(format!("plugging the connector in: {failure}")))?;
     graph
         .encode(EncodeOptions::default())
         .map_err(|failure| error(format!("encoding the composition: {failure}")))
+}
+
+/// `component` with a `package-docs` custom section holding the docs of the
+/// WIT package in `wit_dir` (which may use the contract in `contract_dir`):
+/// runtimes such as wassette describe each export with them.
+pub fn with_package_docs(
+    component: &[u8],
+    contract_dir: &Path,
+    wit_dir: &Path,
+) -> Result<Vec<u8>, Error> {
+    let mut resolve = wit_parser::Resolve::default();
+    let parse = |resolve: &mut wit_parser::Resolve, dir: &Path| {
+        resolve
+            .push_dir(dir)
+            .map(|(package, _)| package)
+            .map_err(|failure| error(format!("parsing {}: {failure:#}", dir.display())))
+    };
+    parse(&mut resolve, contract_dir)?;
+    let package = parse(&mut resolve, wit_dir)?;
+    // A decoder names a component's world `root` (wit-parser's
+    // `decode_component`) and looks the docs up under that name.
+    let worlds = std::mem::take(&mut resolve.packages[package].worlds);
+    let [(_, world)] = <[_; 1]>::try_from(worlds.into_iter().collect::<Vec<_>>())
+        .map_err(|_| error(format!("{} must hold one world", wit_dir.display())))?;
+    resolve.worlds[world].name = "root".into();
+    resolve.packages[package]
+        .worlds
+        .insert("root".into(), world);
+    let docs = wit_parser::PackageMetadata::extract(&resolve, package)
+        .encode()
+        .map_err(|failure| error(format!("encoding package docs: {failure:#}")))?;
+    let section = wasm_encoder::CustomSection {
+        name: wit_parser::PackageMetadata::SECTION_NAME.into(),
+        data: docs.into(),
+    };
+    let mut bytes = component.to_vec();
+    bytes.push(wasm_encoder::ComponentSectionId::CoreCustom.into());
+    wasm_encoder::Encode::encode(&section, &mut bytes);
+    Ok(bytes)
 }
 
 /// What `dist` wrote.
@@ -106,11 +147,13 @@ pub struct Dist {
     pub connector: PathBuf,
     /// The gateway with the connector plugged in.
     pub gateway: PathBuf,
+    /// The typed-tools world: the adapter with the connector plugged in.
+    pub tools: PathBuf,
 }
 
-/// Builds both guests from the workspace at `workspace` into
-/// `target_dir` and writes `discord_connector.wasm` and
-/// `discord_gateway.wasm` (composed) into `out`.
+/// Builds the guests from the workspace at `workspace` into `target_dir`
+/// and writes `discord_connector.wasm`, `discord_gateway.wasm` and
+/// `discord_tools.wasm` (both composed) into `out`.
 pub fn dist(workspace: &Path, target_dir: &Path, out: &Path) -> Result<Dist, Error> {
     let manifest = workspace.join("Cargo.toml");
     let connector = build_guest(
@@ -125,20 +168,36 @@ pub fn dist(workspace: &Path, target_dir: &Path, out: &Path) -> Result<Dist, Err
         target_dir,
         "discord_gateway.wasm",
     )?;
+    let tools = build_guest(
+        &manifest,
+        Some("discord-tools"),
+        target_dir,
+        "discord_tools.wasm",
+    )?;
     let read = |path: &Path| {
         std::fs::read(path)
             .map_err(|failure| error(format!("reading {}: {failure}", path.display())))
     };
-    let composed = compose(&read(&gateway)?, &read(&connector)?)?;
+    let connector_bytes = read(&connector)?;
+    let gateway_composed = compose(&read(&gateway)?, &connector_bytes)?;
+    let tools_composed = with_package_docs(
+        &compose(&read(&tools)?, &connector_bytes)?,
+        &workspace.join("wit"),
+        &workspace.join("tools").join("wit"),
+    )?;
     std::fs::create_dir_all(out)
         .map_err(|failure| error(format!("creating {}: {failure}", out.display())))?;
     let dist = Dist {
         connector: out.join("discord_connector.wasm"),
         gateway: out.join("discord_gateway.wasm"),
+        tools: out.join("discord_tools.wasm"),
     };
-    std::fs::copy(&connector, &dist.connector)
-        .map_err(|failure| error(format!("writing {}: {failure}", dist.connector.display())))?;
-    std::fs::write(&dist.gateway, composed)
-        .map_err(|failure| error(format!("writing {}: {failure}", dist.gateway.display())))?;
+    let write = |path: &Path, bytes: &[u8]| {
+        std::fs::write(path, bytes)
+            .map_err(|failure| error(format!("writing {}: {failure}", path.display())))
+    };
+    write(&dist.connector, &connector_bytes)?;
+    write(&dist.gateway, &gateway_composed)?;
+    write(&dist.tools, &tools_composed)?;
     Ok(dist)
 }

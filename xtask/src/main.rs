@@ -1,34 +1,64 @@
-//! `cargo xtask dist`: builds both guests in release and writes
-//! `dist/discord_connector.wasm` and `dist/discord_gateway.wasm` (the
-//! gateway with the connector plugged in).
+//! `cargo xtask dist [--target-dir DIR] [--out DIR]`: builds the guests in
+//! release and writes `discord_connector.wasm`, `discord_gateway.wasm` (the
+//! gateway with the connector plugged in) and `discord_tools.wasm` (the
+//! typed-tools world) into `dist/` (or `--out`).
+//!
+//! `cargo xtask guest MANIFEST WASM [--target-dir DIR]`: builds one more
+//! guest (the harness's test fixture) and prints the path of its `.wasm`.
+//!
+//! `cargo xtask generate`: rewrites the typed-tools world's WIT and adapter
+//! code from the catalogue.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let task = std::env::args().nth(1);
-    if task.as_deref() != Some("dist") {
-        eprintln!("usage: cargo xtask dist");
-        return ExitCode::FAILURE;
-    }
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask sits in the workspace")
         .to_path_buf();
-    match xtask::dist(
-        &workspace,
-        &workspace.join("target"),
-        &workspace.join("dist"),
-    ) {
-        Ok(dist) => {
-            for path in [dist.connector, dist.gateway] {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let option = |name: &str, default: PathBuf| {
+        args.iter()
+            .position(|arg| arg == name)
+            .and_then(|at| args.get(at + 1))
+            .map_or(default, PathBuf::from)
+    };
+    let target_dir = option("--target-dir", workspace.join("target"));
+    let outcome = match args.first().map(String::as_str) {
+        Some("dist") => xtask::dist(
+            &workspace,
+            &target_dir,
+            &option("--out", workspace.join("dist")),
+        )
+        .map(|dist| {
+            for path in [dist.connector, dist.gateway, dist.tools] {
                 let size = std::fs::metadata(&path).map_or(0, |meta| meta.len());
                 println!("{} ({size} bytes)", path.display());
             }
-            ExitCode::SUCCESS
+        }),
+        Some("guest") if args.len() >= 3 => {
+            xtask::build_guest(Path::new(&args[1]), None, &target_dir, &args[2])
+                .map(|wasm| println!("{}", wasm.display()))
         }
+        Some("generate") => xtask::typed_world::write(&workspace).map(|()| {
+            println!(
+                "wrote {} and {}",
+                xtask::typed_world::WIT_PATH,
+                xtask::typed_world::GLUE_PATH
+            );
+        }),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask dist [--target-dir DIR] [--out DIR]\n       cargo xtask guest MANIFEST WASM [--target-dir DIR]\n       cargo xtask generate"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("xtask dist: {error}");
+            eprintln!("xtask: {error}");
             ExitCode::FAILURE
         }
     }

@@ -229,12 +229,12 @@ async fn instances_beyond_the_cap_wait_for_a_slot() {
 }
 
 /// A host's own store state: its WASI setup, and something of its own.
-struct AgentState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    hooks: EgressHooks,
-    calls_made: u32,
+pub(crate) struct AgentState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) http: WasiHttpCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) hooks: EgressHooks,
+    pub(crate) calls_made: u32,
 }
 
 impl WasiView for AgentState {

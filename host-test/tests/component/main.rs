@@ -15,3 +15,4 @@ mod oauth;
 mod proxy;
 mod resilience;
 mod tools;
+mod typed_tools;

@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{
-    Config, Engine, EngineWeak, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline,
-};
+use wasmtime::{Engine, EngineWeak, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -25,7 +23,7 @@ use crate::bindings::exports::agent_tools::connector::proxy::{
 use crate::bindings::exports::agent_tools::connector::tools::{Output, Tool};
 use crate::bindings::types::Credential;
 use crate::bindings::{self, ConnectorPre};
-use crate::egress::EgressHooks;
+use crate::egress::{EgressHooks, EgressPool, PoolSettings};
 use crate::error::{DeadlinePassed, Error, ErrorKind};
 use crate::limiter::DiscordLimiter;
 
@@ -242,12 +240,18 @@ impl Default for InstanceLimits {
 }
 
 /// Compiles the component in the file at `path` on a fresh
-/// [`Connector::engine`].
+/// [`Connector::engine`], through the on-disk cache of compiled components
+/// ([`crate::engine::cache_dir`]).
 pub(crate) fn compile_file(path: &Path) -> Result<Component, Error> {
-    let engine = Connector::engine()?;
-    Component::from_file(&engine, path).map_err(|error| {
-        Error::setup(error.context(format!("loading the component {}", path.display())))
-    })
+    let bytes = std::fs::read(path).map_err(|error| {
+        Error::setup(format!("reading the component {}: {error}", path.display()))
+    })?;
+    crate::engine::compile_cached(
+        &Connector::engine()?,
+        &bytes,
+        crate::engine::cache_dir().as_deref(),
+    )
+    .map_err(|error| Error::setup(format!("loading the component {}: {error}", path.display())))
 }
 
 /// A linker for `component`'s engine with everything it may import.
@@ -267,26 +271,29 @@ pub(crate) struct InstancePlan {
     slots: Arc<Semaphore>,
 }
 
-impl Default for InstancePlan {
-    fn default() -> Self {
+impl InstancePlan {
+    /// A plan with the default limits and a keep-alive egress pool of its own.
+    pub(crate) fn new() -> Result<Self, Error> {
         let limits = InstanceLimits::default();
-        Self {
+        Ok(Self {
             env: Vec::new(),
-            hooks: EgressHooks::default(),
+            hooks: EgressHooks::default().with_pool(EgressPool::new(PoolSettings::default())?),
             limits,
             slots: Arc::new(Semaphore::new(limits.max_instances)),
-        }
+        })
     }
-}
 
-impl InstancePlan {
     pub(crate) fn set_limits(&mut self, limits: InstanceLimits) {
         self.limits = limits;
         self.slots = Arc::new(Semaphore::new(limits.max_instances));
     }
 
     pub(crate) fn set_limiter(&mut self, limiter: Arc<DiscordLimiter>) {
-        self.hooks = EgressHooks::limited(limiter);
+        self.hooks = self.hooks.clone().with_limiter(limiter);
+    }
+
+    pub(crate) fn set_pool(&mut self, pool: EgressPool) {
+        self.hooks = self.hooks.clone().with_pool(pool);
     }
 
     pub(crate) fn set_env(&mut self, name: String, value: String) {
@@ -325,11 +332,13 @@ pub struct Connector {
 }
 
 impl Connector {
-    /// A wasmtime engine set up for the connector: epoch interruption on.
+    /// A wasmtime engine set up for the connector: epoch interruption on,
+    /// the pooling allocator sized for the default [`InstanceLimits`] (or
+    /// on-demand allocation where the pool cannot be reserved). For other
+    /// sizes, make one with [`crate::engine::engine`] and use
+    /// [`Connector::from_component`].
     pub fn engine() -> Result<Engine, Error> {
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        Engine::new(&config).map_err(Error::setup)
+        crate::engine::default_engine(&InstanceLimits::default())
     }
 
     /// Compiles the component in the file at `path`.
@@ -337,11 +346,15 @@ impl Connector {
         Self::from_component(&compile_file(path.as_ref())?)
     }
 
-    /// Compiles the component in `bytes`.
+    /// Compiles the component in `bytes` (through the on-disk cache).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let engine = Self::engine()?;
-        let component = Component::new(&engine, bytes).map_err(Error::setup)?;
-        Self::from_component(&component)
+        let cache = crate::engine::cache_dir();
+        Self::from_component(&crate::engine::compile_cached(
+            &engine,
+            bytes,
+            cache.as_deref(),
+        )?)
     }
 
     /// Links an already compiled `component` with WASI and WASI HTTP. Its
@@ -353,7 +366,7 @@ impl Connector {
             .map_err(Error::setup)?;
         Ok(Self {
             pre,
-            plan: InstancePlan::default(),
+            plan: InstancePlan::new()?,
         })
     }
 
@@ -367,6 +380,14 @@ impl Connector {
     /// all its instances (and any other connector given the same one).
     pub fn with_limiter(mut self, limiter: Arc<DiscordLimiter>) -> Self {
         self.plan.set_limiter(limiter);
+        self
+    }
+
+    /// This connector sending over `pool`'s connections, shared with any
+    /// other connector or server given the same pool (each has its own by
+    /// default).
+    pub fn with_pool(mut self, pool: EgressPool) -> Self {
+        self.plan.set_pool(pool);
         self
     }
 

@@ -1,20 +1,34 @@
 //! The wasi-http egress hook: every request an instance sends goes through
-//! the shared [`DiscordLimiter`] (when there is one), then out.
+//! the shared [`DiscordLimiter`] (when there is one), then out through the
+//! shared keep-alive [`EgressPool`] (when there is one).
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::error::{Error, ErrorKind};
 use crate::limiter::DiscordLimiter;
 
 /// The wasi-http hooks of one instance. Put them in your
 /// [`WasiHttpView`](wasmtime_wasi_http::WasiHttpView) to give instances on
-/// your own store the same limiter.
+/// your own store the same limiter and connection pool.
+///
+/// Without a pool, each request opens its own connection (wasmtime's
+/// `default_send_request`).
 #[derive(Clone, Default)]
 pub struct EgressHooks {
     limiter: Option<Arc<DiscordLimiter>>,
+    pool: Option<EgressPool>,
 }
 
 impl EgressHooks {
@@ -22,7 +36,174 @@ impl EgressHooks {
     pub fn limited(limiter: Arc<DiscordLimiter>) -> Self {
         Self {
             limiter: Some(limiter),
+            pool: None,
         }
+    }
+
+    /// These hooks, sending through `limiter` too.
+    pub fn with_limiter(mut self, limiter: Arc<DiscordLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// These hooks, sending over `pool`'s kept-alive connections.
+    pub fn with_pool(mut self, pool: EgressPool) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+}
+
+/// How the [`EgressPool`] keeps connections.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSettings {
+    /// An idle connection is closed after this long.
+    pub idle_timeout: Duration,
+    /// At most this many idle connections are kept per origin; more
+    /// concurrent requests open more connections, closed after use.
+    pub max_idle_per_origin: usize,
+    /// The longest a new connection (TCP and TLS) may take; a request's own
+    /// connect timeout bounds it further.
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(90),
+            max_idle_per_origin: 64,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// One keep-alive HTTP client for many instances: requests to the same
+/// origin share connections, so a call does not pay a TCP and TLS handshake
+/// and sockets do not pile up in TIME_WAIT. HTTPS with rustls and the webpki
+/// roots; HTTP/1.1 or HTTP/2 as ALPN settles. Cloning shares the pool.
+#[derive(Clone)]
+pub struct EgressPool {
+    client: Client<HttpsConnector<HttpConnector>, WasiBody>,
+}
+
+impl EgressPool {
+    /// A pool with `settings`. Needs a tokio runtime when used.
+    pub fn new(settings: PoolSettings) -> Result<Self, Error> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(settings.connect_timeout));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
+            .map_err(|failure| Error::with_source(ErrorKind::Setup, failure))?
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(settings.idle_timeout)
+            .pool_max_idle_per_host(settings.max_idle_per_origin)
+            .pool_timer(hyper_util::rt::TokioTimer::new())
+            .timer(hyper_util::rt::TokioTimer::new())
+            .build(connector);
+        Ok(Self { client })
+    }
+
+    /// Sends `request`, honouring its options: the answer's head must come
+    /// within the connect plus first-byte timeouts, and each piece of the
+    /// body within the between-bytes timeout.
+    async fn send(
+        &self,
+        request: http::Request<WasiBody>,
+        options: Option<&RequestOptions>,
+    ) -> Answer {
+        let option = |pick: fn(&RequestOptions) -> Option<Duration>| {
+            options.and_then(pick).unwrap_or(DEFAULT_TIMEOUT)
+        };
+        let head_within =
+            option(|o| o.connect_timeout).saturating_add(option(|o| o.first_byte_timeout));
+        let between_bytes = option(|o| o.between_bytes_timeout);
+        let response = tokio::time::timeout(head_within, self.client.request(request))
+            .await
+            .map_err(|_| HttpError::ConnectionReadTimeout)?
+            .map_err(|failure| client_error(&failure))?;
+        let response = response.map(|body| BetweenBytes::new(body, between_bytes).boxed_unsync());
+        // The pool drives connections itself: nothing for the caller to await.
+        Ok((response, Box::new(async { Ok(()) }) as IoFuture))
+    }
+}
+
+/// wasi:http's default when a request leaves a timeout unset.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The pooled client's failure as wasi:http names it. Only a failure to
+/// connect says the request never left (the component may send it again);
+/// anything after that is a protocol error, as wasmtime's own client
+/// reports it, since the server may have acted on the request.
+fn client_error(failure: &hyper_util::client::legacy::Error) -> HttpError {
+    if !failure.is_connect() {
+        return HttpError::HttpProtocolError;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(failure);
+    while let Some(error) = cause {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::TimedOut => HttpError::ConnectionTimeout,
+                std::io::ErrorKind::ConnectionRefused => HttpError::ConnectionRefused,
+                _ => HttpError::DestinationUnavailable,
+            };
+        }
+        cause = error.source();
+    }
+    HttpError::DestinationUnavailable
+}
+
+/// A response body that fails when no piece of it arrives for
+/// `between_bytes` (a server that sends its head, then stalls).
+struct BetweenBytes {
+    body: hyper::body::Incoming,
+    between_bytes: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl BetweenBytes {
+    fn new(body: hyper::body::Incoming, between_bytes: Duration) -> Self {
+        Self {
+            body,
+            between_bytes,
+            timer: Box::pin(tokio::time::sleep(between_bytes)),
+        }
+    }
+}
+
+impl Body for BetweenBytes {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        match Pin::new(&mut self.body).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let next = tokio::time::Instant::now() + self.between_bytes;
+                self.timer.as_mut().reset(next);
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(failure))) => Poll::Ready(Some(Err(HttpError::Hyper(failure)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match self.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -48,6 +229,7 @@ impl WasiHttpHooks for EgressHooks {
     ) -> Box<dyn Future<Output = Answer> + Send> {
         drop(fut);
         let limiter = self.limiter.clone();
+        let pool = self.pool.clone();
         Box::new(async move {
             let permit = match &limiter {
                 None => None,
@@ -70,14 +252,21 @@ impl WasiHttpHooks for EgressHooks {
                     Some(permit)
                 }
             };
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            let (response, io) = match &pool {
+                Some(pool) => pool.send(request, options.as_ref()).await?,
+                None => {
+                    let (response, io) =
+                        wasmtime_wasi_http::default_send_request(request, options).await?;
+                    (
+                        response.map(BodyExt::boxed_unsync),
+                        Box::new(io) as IoFuture,
+                    )
+                }
+            };
             if let Some(permit) = permit {
                 permit.report(response.status().as_u16(), response.headers());
             }
-            Ok((
-                response.map(BodyExt::boxed_unsync),
-                Box::new(io) as IoFuture,
-            ))
+            Ok((response, io))
         })
     }
 }

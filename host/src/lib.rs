@@ -7,7 +7,10 @@
 //!   that brings its own `Store<T>` and `Linker<T>`; [`bindings`] are the
 //!   contract's Rust types and generated exports;
 //! - [`limiter`] is the host-wide Discord rate limiter and [`EgressHooks`]
-//!   puts it in the wasi-http egress hook;
+//!   puts it in the wasi-http egress hook, in front of the keep-alive
+//!   [`EgressPool`] instances share;
+//! - [`engine`] makes the engine (the pooling allocator) and keeps compiled
+//!   components in an on-disk cache;
 //! - every call returns [`Error`]: the component's typed error, or the host
 //!   stopping the instance, each an [`ErrorKind`].
 //!
@@ -31,6 +34,7 @@
 pub mod bindings;
 mod connector;
 mod egress;
+pub mod engine;
 mod error;
 pub mod limiter;
 #[cfg(feature = "serve")]
@@ -48,7 +52,7 @@ pub use connector::{
     BODY_CAP_SETTING, Connector, DEFAULT_CALL_TIMEOUT, Instance, InstanceLimits, InstanceState,
     TIMEOUT_SETTING, add_to_linker_async, call_deadline,
 };
-pub use egress::EgressHooks;
+pub use egress::{EgressHooks, EgressPool, PoolSettings};
 pub use error::{Error, ErrorKind};
 pub use limiter::DiscordLimiter;
 

@@ -41,7 +41,7 @@ impl Server {
             .map_err(Error::setup)?;
         Ok(Self {
             pre,
-            plan: InstancePlan::default(),
+            plan: InstancePlan::new()?,
         })
     }
 

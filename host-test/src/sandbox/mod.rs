@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
@@ -85,6 +86,7 @@ struct Shared {
     policy: Mutex<RateLimitPolicy>,
     oauth: Mutex<OAuthServer>,
     rate_limited: std::sync::atomic::AtomicUsize,
+    connections: std::sync::atomic::AtomicUsize,
     chaos: Mutex<Option<Chaos>>,
 }
 
@@ -128,12 +130,17 @@ impl Sandbox {
             policy: Mutex::new(RateLimitPolicy::default()),
             oauth: Mutex::new(OAuthServer::default()),
             rate_limited: std::sync::atomic::AtomicUsize::new(0),
+            connections: std::sync::atomic::AtomicUsize::new(0),
             chaos: Mutex::new(None),
         });
         let router = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();
+        let counted = Arc::clone(&shared);
+        let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
+            counted.connections.fetch_add(1, Ordering::Relaxed);
+        });
         tokio::spawn(async move {
             let server = axum::serve(listener, router).with_graceful_shutdown(async {
                 let _ = stopped.await;
@@ -147,6 +154,11 @@ impl Sandbox {
             shared,
             _stop: stop,
         })
+    }
+
+    /// How many connections clients have opened to the sandbox so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::Relaxed)
     }
 
     /// The address the sandbox listens on.

@@ -54,7 +54,7 @@ pub async fn error_of(
     credential: &Credential,
 ) -> ComponentError {
     match connector.execute_tool(tool, arguments, credential).await {
-        Ok(_) => panic!("{tool} {arguments}: expected an error"),
+        Ok(output) => panic!("{tool} {arguments}: expected an error, got {output:?}"),
         Err(error) => component_error(error),
     }
 }

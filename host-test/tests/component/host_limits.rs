@@ -299,3 +299,36 @@ async fn a_host_embeds_the_contract_in_its_own_store() {
     assert_eq!(instance.store_mut().data().calls_made, 1);
     assert_eq!(sandbox.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn instances_share_kept_alive_connections() {
+    let (sandbox, connector) = setup().await;
+    for _ in 0..20 {
+        connector
+            .execute_tool("discord_get_gateway", "{}", &Credential::None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        sandbox.connections(),
+        1,
+        "twenty calls, each in a fresh instance, over one connection"
+    );
+    let calls = (0..8).map(|_| {
+        let connector = connector.clone();
+        tokio::spawn(async move {
+            connector
+                .execute_tool("discord_get_gateway", "{}", &Credential::None)
+                .await
+                .is_ok()
+        })
+    });
+    for call in calls {
+        assert!(call.await.unwrap());
+    }
+    assert!(
+        sandbox.connections() <= 8,
+        "concurrent calls open at most one connection each: {}",
+        sandbox.connections()
+    );
+}

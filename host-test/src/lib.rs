@@ -3,6 +3,8 @@
 //! - [`sandbox`] is a local HTTP server that answers like Discord does;
 //! - [`demo`] runs every tool, and the OAuth flow, against the sandbox;
 //! - [`load`] is a bounded load test against it with random faults;
+//! - [`bench`] measures a call through the component against a native
+//!   client in the same run;
 //! - [`mcp`] is `discord-host mcp`, the connector as a stdio MCP server;
 //! - [`BUILT_COMPONENT`], [`BUILT_GATEWAY`] and [`BUILT_TOOLS`] are the components
 //!   `build.rs` built from this workspace's source, so the tests and the
@@ -12,6 +14,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod demo;
 pub mod load;
 pub mod mcp;

@@ -96,6 +96,23 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Measure a call through the component against a native keep-alive
+    /// client, in the same run (build with `--profile host`): prints a
+    /// table, writes JSON.
+    Bench {
+        /// Calls per latency measure.
+        #[arg(long, default_value_t = 2_000)]
+        calls: usize,
+        /// Calls per throughput level (1, 16 and 64 in flight).
+        #[arg(long, default_value_t = 5_000)]
+        throughput_calls: usize,
+        /// Instantiations per allocator.
+        #[arg(long, default_value_t = 2_000)]
+        instantiations: usize,
+        /// Where to write the figures as JSON.
+        #[arg(long, default_value = "target/bench.json")]
+        json: PathBuf,
+    },
     /// Serve the gateway (REST and MCP over HTTP) the way `wasmtime serve`
     /// does: one instance per request, with this host's limits and Discord
     /// limiter. DISCORD_* and GATEWAY_* settings pass through (tokens do
@@ -129,6 +146,11 @@ enum Command {
         /// The loopback port to listen on.
         #[arg(long, default_value_t = 8086)]
         port: u16,
+        /// Requests per second the sandbox allows each route and caller
+        /// before it answers 429 (Discord's per-route limits); 0 for none,
+        /// as benchmarks want.
+        #[arg(long, env = "DISCORD_SANDBOX_RATE_LIMIT", default_value_t = 50)]
+        rate_limit: u32,
     },
 }
 
@@ -474,6 +496,30 @@ async fn main() -> anyhow::Result<ExitCode> {
             report(result, output)
         }
         Command::Auth(command) => auth(&cli, command).await,
+        Command::Bench {
+            calls,
+            throughput_calls,
+            instantiations,
+            json,
+        } => {
+            let plan = host_test::bench::Plan {
+                calls: *calls,
+                throughput_calls: *throughput_calls,
+                instantiations: *instantiations,
+            };
+            let wasm = cli
+                .component
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(BUILT_COMPONENT));
+            // On a worker thread, as every throughput task is: the main
+            // thread would add a cross-thread wake-up to each measure.
+            let report = tokio::spawn(async move { host_test::bench::run(&wasm, plan).await })
+                .await??;
+            println!("{report}");
+            std::fs::write(json, serde_json::to_string_pretty(&report)?)?;
+            eprintln!("wrote {}", json.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Load {
             calls,
             concurrency,
@@ -519,8 +565,12 @@ async fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { port, gateway } => serve(gateway.as_deref(), *port).await,
-        Command::Sandbox { port } => {
+        Command::Sandbox { port, rate_limit } => {
             let sandbox = Sandbox::start_on(([127, 0, 0, 1], *port).into()).await?;
+            sandbox.set_rate_limit(sandbox::RateLimitPolicy {
+                limit: if *rate_limit == 0 { u32::MAX } else { *rate_limit },
+                window: Duration::from_secs(1),
+            });
             println!("DISCORD_API_BASE={}", sandbox.base_url());
             println!("DISCORD_AUTHORIZE_URL={}", sandbox.authorize_url());
             println!("DISCORD_CLIENT_ID={}", sandbox::tokens::APPLICATION_ID);

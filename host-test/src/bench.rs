@@ -100,6 +100,8 @@ pub struct Throughput {
 pub struct Report {
     /// What was run.
     pub plan: String,
+    /// The tokio runtime the run used.
+    pub runtime: String,
     /// The release component's size.
     pub component_bytes: u64,
     /// `Component::new` (compiling with Cranelift), median of 3.
@@ -404,10 +406,14 @@ pub async fn run(component: &std::path::Path, plan: Plan) -> anyhow::Result<Repo
         limit: u32::MAX,
         window: Duration::from_secs(1),
     });
-    let on_sandbox = connector.clone().with_env("DISCORD_API_BASE", sandbox.base_url());
+    let on_sandbox = connector
+        .clone()
+        .with_env("DISCORD_API_BASE", sandbox.base_url());
     let bearer = Credential::Bearer(crate::sandbox::tokens::USER_TOKEN.to_owned());
     let get_my_user = || async {
-        on_sandbox.execute_tool("discord_get_my_user", "{}", &bearer).await?;
+        on_sandbox
+            .execute_tool("discord_get_my_user", "{}", &bearer)
+            .await?;
         anyhow::Ok(())
     };
     timed(50, get_my_user).await?;
@@ -418,6 +424,13 @@ pub async fn run(component: &std::path::Path, plan: Plan) -> anyhow::Result<Repo
         <[Latency; 2]>::try_from(instantiate).expect("two allocators");
     Ok(Report {
         plan: format!("{plan:?}"),
+        runtime: match tokio::runtime::Handle::current().runtime_flavor() {
+            tokio::runtime::RuntimeFlavor::CurrentThread => "current-thread".into(),
+            _ => format!(
+                "multi-thread ({} workers)",
+                tokio::runtime::Handle::current().metrics().num_workers()
+            ),
+        },
         component_bytes: bytes.len() as u64,
         compile_ms: median_ms(compiles),
         load_precompiled_ms: median_ms(loads),
@@ -446,6 +459,7 @@ impl fmt::Display for Report {
             )
         };
         writeln!(f, "| measure | value |\n|---|---|")?;
+        writeln!(f, "| tokio runtime | {} |", self.runtime)?;
         writeln!(f, "| component size | {} bytes |", self.component_bytes)?;
         writeln!(
             f,

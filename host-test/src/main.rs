@@ -112,6 +112,10 @@ enum Command {
         /// Where to write the figures as JSON.
         #[arg(long, default_value = "target/bench.json")]
         json: PathBuf,
+        /// Run everything on one thread (a current-thread tokio runtime)
+        /// instead of the multi-threaded one: no cross-thread wake-ups.
+        #[arg(long)]
+        current_thread: bool,
     },
     /// Serve the gateway (REST and MCP over HTTP) the way `wasmtime serve`
     /// does: one instance per request, with this host's limits and Discord
@@ -501,6 +505,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             throughput_calls,
             instantiations,
             json,
+            current_thread,
         } => {
             let plan = host_test::bench::Plan {
                 calls: *calls,
@@ -511,10 +516,19 @@ async fn main() -> anyhow::Result<ExitCode> {
                 .component
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(BUILT_COMPONENT));
-            // On a worker thread, as every throughput task is: the main
-            // thread would add a cross-thread wake-up to each measure.
-            let report = tokio::spawn(async move { host_test::bench::run(&wasm, plan).await })
-                .await??;
+            let report = if *current_thread {
+                tokio::task::spawn_blocking(move || {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?
+                        .block_on(host_test::bench::run(&wasm, plan))
+                })
+                .await??
+            } else {
+                // On a worker thread, as every throughput task is: the main
+                // thread would add a cross-thread wake-up to each measure.
+                tokio::spawn(async move { host_test::bench::run(&wasm, plan).await }).await??
+            };
             println!("{report}");
             std::fs::write(json, serde_json::to_string_pretty(&report)?)?;
             eprintln!("wrote {}", json.display());
@@ -568,7 +582,11 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Sandbox { port, rate_limit } => {
             let sandbox = Sandbox::start_on(([127, 0, 0, 1], *port).into()).await?;
             sandbox.set_rate_limit(sandbox::RateLimitPolicy {
-                limit: if *rate_limit == 0 { u32::MAX } else { *rate_limit },
+                limit: if *rate_limit == 0 {
+                    u32::MAX
+                } else {
+                    *rate_limit
+                },
                 window: Duration::from_secs(1),
             });
             println!("DISCORD_API_BASE={}", sandbox.base_url());

@@ -20,7 +20,10 @@ const KEYS = ['DISCORD_API_BASE', 'DISCORD_AUTHORIZE_URL', 'DISCORD_CLIENT_ID', 
 
 /** Spawns `node script args...` or a binary and waits for KEY=value lines on its stdout. */
 export function startProcess(command, args, keys, { timeoutMs = 30_000 } = {}) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('DISCORD_')));
+  // The sandbox reads no DISCORD_ setting but its rate limit (benchmarks turn it off).
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('DISCORD_') || name === 'DISCORD_SANDBOX_RATE_LIMIT'),
+  );
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);

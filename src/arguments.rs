@@ -5,6 +5,9 @@
 //! the same rule (pattern, bounds) for agents. Unit tests hold the two
 //! together by running the schema's pattern against the same samples.
 //!
+//! A refusal names where it happened (`` `limit` ``, `` `ids[1]` ``): the
+//! arguments are parsed into a JSON value first, which `tracked` follows.
+//!
 //! ```
 //! use discord_connector::arguments::{parse, Snowflake};
 //!
@@ -19,8 +22,11 @@
 //! assert!(error.message.contains("guild_id"));
 //! ```
 
-use std::borrow::Cow;
-use std::fmt;
+use alloc::borrow::{Cow, ToOwned};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
@@ -28,9 +34,32 @@ use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
 use crate::error::Error;
 
+mod tracked;
+
+pub(crate) use tracked::ArgumentsDeserializer;
+
 /// Parses `arguments` as a JSON object into `T`, naming the offending field
 /// and what it expected when it does not fit.
 pub fn parse<T: DeserializeOwned>(arguments: &str) -> Result<T, Error> {
+    parse_with(arguments, |arguments| T::deserialize(arguments))
+}
+
+/// Parses `arguments` as a JSON object and gives it to `read` to
+/// deserialize, naming the offending field and what it expected when it
+/// does not fit.
+///
+/// The catalogue passes every tool's `read` as a function pointer, so the
+/// component holds this once rather than once per argument struct.
+pub(crate) fn parse_with<R>(
+    arguments: &str,
+    read: impl for<'de, 'p> FnOnce(ArgumentsDeserializer<'de, 'p>) -> Result<R, serde_json::Error>,
+) -> Result<R, Error> {
+    let object = parse_object(arguments)?;
+    tracked::read(&object, read).map_err(refusal)
+}
+
+/// `arguments` as a JSON object.
+fn parse_object(arguments: &str) -> Result<serde_json::Value, Error> {
     let value: serde_json::Value = serde_json::from_str(arguments).map_err(|error| {
         Error::invalid_arguments(format!("arguments are not valid JSON: {error}"))
     })?;
@@ -40,15 +69,16 @@ pub fn parse<T: DeserializeOwned>(arguments: &str) -> Result<T, Error> {
             json_type_name(&value)
         )));
     }
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if path == "." {
-            Error::invalid_arguments(format!("arguments: {inner}"))
-        } else {
-            Error::invalid_arguments(format!("`{path}`: {inner}"))
-        }
-    })
+    Ok(value)
+}
+
+/// The error for a refused argument: where, then what `serde_json` said.
+fn refusal(refused: tracked::Refused) -> Error {
+    if refused.path == "." {
+        Error::invalid_arguments(format!("arguments: {}", refused.error))
+    } else {
+        Error::invalid_arguments(format!("`{}`: {}", refused.path, refused.error))
+    }
 }
 
 fn json_type_name(value: &serde_json::Value) -> &'static str {
@@ -220,24 +250,28 @@ impl<const MIN: u64, const MAX: u64> JsonSchema for Bounded<MIN, MAX> {
 
 impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Bounded<MIN, MAX> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct BoundedVisitor<const MIN: u64, const MAX: u64>;
+        /// The bounds as values, so that every `Bounded` shares one visitor.
+        struct BoundedVisitor {
+            min: u64,
+            max: u64,
+        }
 
-        impl<const MIN: u64, const MAX: u64> Visitor<'_> for BoundedVisitor<MIN, MAX> {
-            type Value = Bounded<MIN, MAX>;
+        impl Visitor<'_> for BoundedVisitor {
+            type Value = u64;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "an integer from {MIN} to {MAX}")
+                write!(f, "an integer from {} to {}", self.min, self.max)
             }
 
-            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
-                if (MIN..=MAX).contains(&value) {
-                    Ok(Bounded(value))
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<u64, E> {
+                if (self.min..=self.max).contains(&value) {
+                    Ok(value)
                 } else {
                     Err(E::invalid_value(de::Unexpected::Unsigned(value), &self))
                 }
             }
 
-            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<u64, E> {
                 match u64::try_from(value) {
                     Ok(value) => self.visit_u64(value),
                     Err(_) => Err(E::invalid_value(de::Unexpected::Signed(value), &self)),
@@ -245,7 +279,8 @@ impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Bounded<MIN, MAX>
             }
         }
 
-        deserializer.deserialize_u64(BoundedVisitor::<MIN, MAX>)
+        let bounds = BoundedVisitor { min: MIN, max: MAX };
+        deserializer.deserialize_u64(bounds).map(Bounded)
     }
 }
 
@@ -261,8 +296,13 @@ impl SnowflakeList {
 
 impl fmt::Display for SnowflakeList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids: Vec<&str> = self.0.iter().map(Snowflake::as_str).collect();
-        f.write_str(&ids.join(","))
+        for (index, id) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(id.as_str())?;
+        }
+        Ok(())
     }
 }
 
@@ -337,7 +377,6 @@ impl JsonSchema for WidgetStyle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use regex::Regex;
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -436,6 +475,8 @@ mod tests {
         }
     }
 
+    // Natively only, as `regex` is.
+    #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn schema_patterns_agree_with_the_checks() {
         let samples = [
@@ -462,7 +503,7 @@ mod tests {
             &"x".repeat(65),
         ];
         fn agree<T: DeserializeOwned>(pattern: &str, samples: &[&str]) {
-            let regex = Regex::new(pattern).unwrap();
+            let regex = regex::Regex::new(pattern).unwrap();
             for sample in samples {
                 let accepted = serde_json::from_value::<T>(serde_json::json!(sample)).is_ok();
                 assert_eq!(accepted, regex.is_match(sample), "{pattern} vs {sample}");

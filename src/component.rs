@@ -1,6 +1,10 @@
 //! The component shell: exports the contract in `wit/connector.wit` and
 //! converts between its types and the core's.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::catalogue::CATALOGUE;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind};
@@ -22,9 +26,10 @@ struct Component;
 
 export!(Component);
 
-/// The environment the host gave this instance.
+/// The environment the host gave this instance, asked of `wasi:cli`
+/// directly: `std::env` would first copy it into C strings and back.
 fn config() -> Result<Config, Error> {
-    let vars: Vec<(String, String)> = std::env::vars().collect();
+    let vars = wasip2::cli::environment::get_environment();
     Config::from_vars(
         vars.iter()
             .map(|(name, value)| (name.as_str(), value.as_str())),
@@ -82,7 +87,7 @@ impl tools::Guest for Component {
             .map(|tool| tools::Tool {
                 name: tool.name.to_owned(),
                 description: tool.description.to_owned(),
-                input_schema: tool.input_schema().to_string(),
+                input_schema: tool.input_schema().to_owned(),
                 scopes: tool
                     .scopes
                     .iter()

@@ -2,13 +2,15 @@
 //! default the connector has, and the rule every base URL it is given (API
 //! base, authorization page, OAuth redirect) must follow.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-use std::time::Duration;
-
-use http::Uri;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use core::net::{Ipv4Addr, Ipv6Addr};
+use core::time::Duration;
 
 use crate::error::{Error, REDACTED};
 use crate::http::TransportError;
+use crate::uri::{self, Uri};
 
 /// Discord's API v10 base.
 pub const DEFAULT_API_BASE: &str = "https://discord.com/api/v10";
@@ -127,25 +129,27 @@ pub fn checked_base_url(setting: &str, value: &str) -> Result<String, Error> {
     if value.contains(['#', '?']) || value.chars().any(char::is_whitespace) {
         return refuse("it may not hold a query, a fragment or white space");
     }
-    let Ok(uri) = value.parse::<Uri>() else {
+    let Some(uri) = uri::parse(value) else {
         return refuse("it is not a URL");
     };
-    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+    let Uri::Absolute(parts) = uri else {
         return refuse("it must be an absolute http(s) URL");
     };
-    if authority.as_str().contains('@') {
+    let (scheme, authority) = (parts.scheme, parts.authority);
+    if authority.contains('@') {
         return refuse("it may not hold credentials");
     }
-    let host_and_port = match authority.port_u16() {
-        Some(port) => format!("{}:{port}", authority.host()),
-        None => authority.host().to_owned(),
+    let host = uri::host(authority);
+    let host_and_port = match uri::port(authority) {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
     };
-    if host_and_port != authority.as_str() {
+    if host_and_port != authority {
         return refuse("its port must be a number");
     }
     match scheme {
         "https" => {}
-        "http" if is_loopback(authority.host()) => {}
+        "http" if is_loopback(host) => {}
         "http" => return refuse("plain http is allowed only to localhost, 127.0.0.0/8 or [::1]"),
         _ => return refuse("the scheme must be https"),
     }

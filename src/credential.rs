@@ -1,6 +1,8 @@
 //! What a call authenticates with, and the `Authorization` header it becomes.
 
-use std::fmt;
+use alloc::format;
+use alloc::string::String;
+use core::fmt;
 
 /// A kind of credential, as the contract's `credential-kind` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,7 +1,10 @@
 //! The one error type every export returns, mirroring the contract's
 //! `types.error` record so the component shell converts it field by field.
 
-use std::fmt;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 
 use crate::query;
 
@@ -94,7 +97,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// What stands in for a secret in text that leaves the component.
 pub const REDACTED: &str = "[redacted]";

@@ -1,6 +1,10 @@
 //! One call from start to finish: check, build, send, map. Tool calls and
 //! token endpoint calls both run here, over any [`Transport`].
 
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
 use crate::catalogue;
 use crate::config::Config;
 use crate::credential::Credential;

@@ -3,8 +3,13 @@
 //! The core builds a [`Request`] and maps a [`Response`]; only a
 //! [`Transport`] moves them, so everything else is testable natively.
 
-use std::fmt;
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
 
 use crate::credential::Credential;
 use crate::error::{Error, ErrorKind};
@@ -175,7 +180,8 @@ impl From<TransportError> for Error {
             TransportFailure::Broken => "broken",
         };
         Error {
-            details: Some(serde_json::json!({ "class": class }).to_string()),
+            // A plain word: nothing to escape, and no `serde_json::Value` to build.
+            details: Some(format!(r#"{{"class":"{class}"}}"#)),
             ..Error::new(ErrorKind::Transport, error.message)
         }
     }

@@ -3,33 +3,41 @@
 //! The crate is a sans-IO core and a thin component shell:
 //!
 //! - [`catalogue`] declares the 16 tools, each as an argument struct (whose
-//!   JSON Schema is derived) and a [`tool::Tool`] impl;
-//! - [`arguments`] checks a call's arguments against that schema;
+//!   JSON Schema is derived outside the component and kept, as text, in the
+//!   generated `input_schemas`) and a [`tool::Tool`] impl;
+//! - [`arguments`] checks a call's arguments against that schema, naming
+//!   the refused field;
 //! - [`route`] writes Discord's paths and knows each one's method, [`query`]
 //!   encodes every query string and form body, [`http`] holds requests and
 //!   answers, [`response`] maps answers to outputs and typed
 //!   [`error::Error`]s;
-//! - [`config`] holds every default and the rule for base URLs;
+//! - [`config`] holds every default and the rule for base URLs, which
+//!   [`uri`] reads;
 //! - [`execute`] runs one call over any [`http::Transport`], retrying as
 //!   [`retry`] decides; [`proxy`] confines raw requests to the API base;
 //! - [`oauth`] builds PKCE authorization links and token endpoint requests;
-//! - on `wasm32`, `component` exports the WIT contract in `wit/` and
-//!   `wasi_http` is the one module that touches the network.
+//! - in the component itself (`cfg(component)`: `wasm32` with the default
+//!   `component` feature), `component` exports the WIT contract in `wit/`,
+//!   `wasi_http` is the one module that touches the network, and `runtime`
+//!   gives the component, which is built without `std`, its allocator and
+//!   panic handler.
 //!
 //! Modules only use modules of lower layers, so the graph has no cycle:
 //!
-//! 1. `query`, `credential`
+//! 1. `query`, `credential`, `uri`, `input_schemas`
 //! 2. `error` (query)
 //! 3. `http` (credential, error), `arguments` (error)
-//! 4. `config` (error, http), `route` (http, query), `response` (error, http)
-//! 5. `tool` (arguments, credential, error, response, route),
+//! 4. `config` (error, http, uri), `route` (http, query), `response` (error,
+//!    http)
+//! 5. `tool` (arguments, credential, error, input_schemas, response, route),
 //!    `retry` (config, http, response), `proxy` (config, credential, error,
 //!    http, query), `oauth` (config, credential, error, http, query,
 //!    response, route)
 //! 6. `catalogue` (arguments, credential, response, route, tool)
 //! 7. `execute` (catalogue, config, credential, error, http, oauth, proxy,
 //!    response, retry)
-//! 8. the shell: `wasi_http` (config, http), `component` (any)
+//! 8. the shell: `wasi_http` (config, http, uri), `component` (any),
+//!    `runtime`
 //!
 //! ```
 //! use discord_connector::{catalogue::CATALOGUE, config::Config, credential::Credential};
@@ -57,6 +65,13 @@
 //! ```
 
 #![deny(missing_docs)]
+// The component is built without `std`, whose panic machinery and C
+// library (stdio, environment, allocator) would be about 50 KB of it:
+// `runtime` gives it what it needs instead. Natively, in tests, and as a
+// library on wasm32 (without the `component` feature), `std` is there.
+#![cfg_attr(all(component, not(test)), no_std)]
+
+extern crate alloc;
 
 pub mod arguments;
 pub mod catalogue;
@@ -65,6 +80,7 @@ pub mod credential;
 pub mod error;
 pub mod execute;
 pub mod http;
+mod input_schemas;
 pub mod oauth;
 pub mod proxy;
 pub mod query;
@@ -72,8 +88,11 @@ pub mod response;
 pub mod retry;
 pub mod route;
 pub mod tool;
+pub mod uri;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(component)]
 mod component;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(component, not(test)))]
+mod runtime;
+#[cfg(component)]
 mod wasi_http;

@@ -20,9 +20,15 @@
 //! assert!(link.url.contains(&code_challenge(&link.code_verifier)));
 //! ```
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, checked_base_url};
@@ -121,8 +127,8 @@ pub struct Link {
     pub code_verifier: String,
 }
 
-impl std::fmt::Debug for Link {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Link {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Link")
             .field("url", &self.url)
             .finish_non_exhaustive()
@@ -153,8 +159,8 @@ pub struct Token {
     pub scopes: Vec<String>,
 }
 
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Token {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Token")
             .field("token_type", &self.token_type)
             .field("expires_in_seconds", &self.expires_in_seconds)
@@ -447,6 +453,15 @@ struct OAuthError {
     error_description: Option<String>,
 }
 
+/// What an OAuth refusal's `details` hold: the answer's two fields (a
+/// struct rather than `json!`, as in `response`: no `serde_json::Value` is
+/// serialized in the component).
+#[derive(Serialize)]
+struct OAuthErrorDetails<'a> {
+    error: &'a str,
+    error_description: Option<&'a str>,
+}
+
 /// The token in a token endpoint `response`, or the typed error it holds.
 /// `secrets` (client secret, code, verifier, refresh token) never reach a
 /// message.
@@ -494,8 +509,11 @@ fn check_answer(response: &Response, secrets: &[&str]) -> Result<(), Error> {
         .as_deref()
         .map(|text| format!(": {text}"))
         .unwrap_or_default();
-    let details =
-        serde_json::json!({ "error": oauth.error, "error_description": oauth.error_description });
+    let details = OAuthErrorDetails {
+        error: &oauth.error,
+        error_description: oauth.error_description.as_deref(),
+    };
+    let details = serde_json::to_string(&details).expect("strings serialize");
     Err(Error {
         kind,
         message: format!(
@@ -504,13 +522,14 @@ fn check_answer(response: &Response, secrets: &[&str]) -> Result<(), Error> {
         ),
         status: Some(status),
         code: None,
-        details: Some(details.to_string()),
+        details: Some(details),
         retry_after_ms: None,
     }
     .redacted(secrets))
 }
 
-#[cfg(test)]
+// Natively only, as `form_urlencoded` is.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::config::DEFAULT_AUTHORIZE_URL;

@@ -12,6 +12,11 @@
 //! assert!(normalised_path("//evil.example/x").is_err());
 //! ```
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
 use crate::config::Config;
@@ -128,7 +133,9 @@ pub fn build_request(
         if method == Method::Get {
             return Err(refuse("a GET request takes no body"));
         }
-        serde_json::from_str::<serde::de::IgnoredAny>(body)
+        // Read as bytes, as Discord's answers are: the component then holds
+        // one copy of serde_json's reader for this, not two.
+        serde_json::from_slice::<serde::de::IgnoredAny>(body.as_bytes())
             .map_err(|error| refuse(format!("body must be JSON: {error}")))?;
         request
             .headers

@@ -13,6 +13,10 @@
 //! assert_eq!(query::string([("q", "x&y=z"), ("e", "")]), "q=x%26y%3Dz&e=");
 //! ```
 
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Everything but `A-Z a-z 0-9 - . _ ~` is percent-encoded.

@@ -2,7 +2,7 @@
 //! wait out, and transient failures of idempotent requests, within the
 //! call's deadline.
 
-use std::time::Duration;
+use core::time::Duration;
 
 use crate::config::{BASE_BACKOFF, Config, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT, MAX_RETRIES};
 use crate::http::{Method, Response, TransportError, TransportFailure};

@@ -15,7 +15,10 @@
 //! assert_eq!(Route::OAuth2Token.method(), Method::Post);
 //! ```
 
-use std::fmt;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 

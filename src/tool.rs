@@ -1,13 +1,20 @@
 //! What a tool is: the [`Tool`] trait each argument struct implements, and
 //! the type-erased [`ToolSpec`] the catalogue lists.
+//!
+//! A tool's JSON Schema is derived from its argument struct by schemars, but
+//! ahead of time: `cargo xtask generate` writes each schema's text into
+//! `src/input_schemas.rs`, and [`ToolSpec::input_schema`] reads it there. So
+//! listing the tools does no work, and schemars, which only runs outside
+//! the component, is not linked into it. A unit test fails when the text drifts
+//! from the structs.
 
-use std::fmt;
+use alloc::format;
+use core::fmt;
 
 use schemars::JsonSchema;
-use schemars::generate::SchemaSettings;
 use serde::de::DeserializeOwned;
 
-use crate::arguments;
+use crate::arguments::{self, ArgumentsDeserializer};
 use crate::credential::CredentialKind;
 use crate::error::Error;
 use crate::response::OutputKind;
@@ -47,8 +54,11 @@ pub struct ToolSpec {
     pub accepts: &'static [CredentialKind],
     /// What a successful answer carries.
     pub output: OutputKind,
-    schema: fn() -> serde_json::Value,
-    plan: fn(&str) -> Result<Endpoint, Error>,
+    /// Deserializes the argument struct and says where the call goes.
+    endpoint_of: fn(ArgumentsDeserializer<'_, '_>) -> Result<Endpoint, serde_json::Error>,
+    /// Outside the component only, so that nothing in it refers to schemars.
+    #[cfg(not(component))]
+    derive_input_schema: fn() -> String,
 }
 
 impl ToolSpec {
@@ -60,19 +70,38 @@ impl ToolSpec {
             scopes: T::SCOPES,
             accepts: T::ACCEPTS,
             output: T::OUTPUT,
-            schema: input_schema::<T>,
-            plan: plan::<T>,
+            endpoint_of: endpoint_of::<T>,
+            #[cfg(not(component))]
+            derive_input_schema: derive_input_schema::<T>,
         }
     }
 
-    /// The JSON Schema of the tool's arguments object.
-    pub fn input_schema(&self) -> serde_json::Value {
-        (self.schema)()
+    /// The JSON Schema of the tool's arguments object, as compact JSON text:
+    /// what [`ToolSpec::derived_input_schema`] gave when `cargo xtask
+    /// generate` last ran.
+    pub fn input_schema(&self) -> &'static str {
+        crate::input_schemas::INPUT_SCHEMAS
+            .iter()
+            .find(|(tool, _)| *tool == self.name)
+            .map(|(_, schema)| *schema)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} has no generated input schema: run `cargo xtask generate`",
+                    self.name
+                )
+            })
+    }
+
+    /// The JSON Schema schemars derives from the argument struct now, as
+    /// `cargo xtask generate` writes it. Not in the component.
+    #[cfg(not(component))]
+    pub fn derived_input_schema(&self) -> String {
+        (self.derive_input_schema)()
     }
 
     /// Checks `arguments` against the schema and returns where the call goes.
     pub fn plan(&self, arguments: &str) -> Result<Endpoint, Error> {
-        (self.plan)(arguments).map_err(|error| Error {
+        arguments::parse_with(arguments, self.endpoint_of).map_err(|error| Error {
             message: format!("invalid arguments for {}: {}", self.name, error.message),
             ..error
         })
@@ -88,9 +117,11 @@ impl fmt::Debug for ToolSpec {
 }
 
 /// The schema of `T`, self-contained (no `$ref`s) so that any agent
-/// framework can read it, with optional fields simply left out of `required`.
-fn input_schema<T: JsonSchema>() -> serde_json::Value {
-    let generator = SchemaSettings::draft2020_12()
+/// framework can read it, with optional fields simply left out of `required`,
+/// as compact JSON with its keys in order (whatever serde_json's features).
+#[cfg(not(component))]
+fn derive_input_schema<T: JsonSchema>() -> String {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
         .with(|settings| {
             settings.inline_subschemas = true;
             settings.meta_schema = None;
@@ -105,9 +136,14 @@ fn input_schema<T: JsonSchema>() -> serde_json::Value {
             .entry("properties")
             .or_insert_with(|| serde_json::json!({}));
     }
-    schema
+    schema.sort_all_objects();
+    schema.to_string()
 }
 
-fn plan<T: Tool>(arguments: &str) -> Result<Endpoint, Error> {
-    arguments::parse::<T>(arguments).map(|arguments| arguments.endpoint())
+/// Where a call to `T` goes, from its arguments: all that is compiled once
+/// per tool.
+fn endpoint_of<T: Tool>(
+    arguments: ArgumentsDeserializer<'_, '_>,
+) -> Result<Endpoint, serde_json::Error> {
+    T::deserialize(arguments).map(|arguments| arguments.endpoint())
 }

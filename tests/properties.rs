@@ -1,6 +1,7 @@
 //! Property tests (the stable toolchain's stand-in for cargo-fuzz): the
-//! argument checker, request building, response mapping, the query encoder
-//! and the proxy's path confinement, fed arbitrary input. `scripts/fuzz` runs them for a
+//! argument checker, request building, response mapping, the query encoder,
+//! the proxy's path confinement and the URI reader (against the `http`
+//! crate's), fed arbitrary input. `scripts/fuzz` runs them for a
 //! set time with fresh seeds.
 
 #![cfg(not(target_arch = "wasm32"))]
@@ -12,6 +13,7 @@ use discord_connector::oauth::token_from;
 use discord_connector::proxy::normalised_path;
 use discord_connector::query;
 use discord_connector::response::{OutputKind, tool_output};
+use discord_connector::uri::{self, Uri};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -102,7 +104,8 @@ fn value_for(schema: &Value) -> BoxedStrategy<Value> {
 /// An arguments object built from each tool's own properties, with values
 /// from [`value_for`], and now and then a stray field.
 fn arguments_for(tool_index: usize) -> impl Strategy<Value = String> {
-    let schema = CATALOGUE[tool_index].input_schema();
+    let schema: Value =
+        serde_json::from_str(CATALOGUE[tool_index].input_schema()).expect("the schemas are JSON");
     let properties: Vec<(String, Value)> = schema["properties"]
         .as_object()
         .map(|properties| {
@@ -155,6 +158,41 @@ fn check_path(tool: &str, path: &str) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// A URI's scheme, authority and path and query when it is absolute, with
+/// the authority's host and port.
+type UriParts = Option<(String, String, String, String, Option<u16>)>;
+
+/// What the `http` crate reads in `text`: `None` if it refuses it.
+fn read_by_http(text: &str) -> Option<UriParts> {
+    let uri: http::Uri = text.parse().ok()?;
+    Some(match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme), Some(authority)) => Some((
+            scheme.to_owned(),
+            authority.as_str().to_owned(),
+            uri.path_and_query()
+                .map_or("/", |path| path.as_str())
+                .to_owned(),
+            authority.host().to_owned(),
+            authority.port_u16(),
+        )),
+        _ => None,
+    })
+}
+
+/// What [`uri::parse`] reads in `text`, in the same terms.
+fn read_by_us(text: &str) -> Option<UriParts> {
+    Some(match uri::parse(text)? {
+        Uri::Absolute(parts) => Some((
+            parts.scheme.to_owned(),
+            parts.authority.to_owned(),
+            parts.path_and_query.to_owned(),
+            uri::host(parts.authority).to_owned(),
+            uri::port(parts.authority),
+        )),
+        Uri::Relative => None,
+    })
 }
 
 proptest! {
@@ -239,6 +277,15 @@ proptest! {
     }
 
     #[test]
+    fn uris_read_as_http_reads_them(text in prop_oneof![
+        any::<String>(),
+        r"[hHtTpPsS:/\[\]@%?#.a1 \x22{|}<>\\é+~-]{0,24}",
+        r"(https?|HTTPS?|ftp|x)?(://)?([a-z]{1,3}(:[a-z0-9%]{0,3})?@)?(\[[0-9:]{0,6}\]|[a-z0-9.%-]{0,6})(:[0-9a-z+]{0,6})?(/[a-z0-9%.@!$&'()*+,;=:~\x22{}|^`<> -]{0,6}){0,3}(\?[a-z0-9=&%/?|^`\x22]{0,6})?(#[a-z]{0,3})?",
+    ]) {
+        prop_assert_eq!(read_by_us(&text), read_by_http(&text), "{:?}", text);
+    }
+
+    #[test]
     fn any_token_endpoint_answer_is_a_token_or_a_typed_error(
         status in prop_oneof![Just(200u16), Just(400u16), Just(401u16), 100u16..600],
         body in prop_oneof![
@@ -294,4 +341,71 @@ fn the_route_property_sees_accepted_arguments() {
         accepted * 20 > tried,
         "only {accepted} of {tried} generated argument sets were accepted"
     );
+}
+
+/// The URI reader on the edges of each of `http`'s rules.
+#[test]
+fn uris_on_the_edges_read_as_http_reads_them() {
+    let long_scheme = |length| format!("{}://host/", "a".repeat(length));
+    let mut texts: Vec<String> = [
+        "",
+        "/",
+        "*",
+        "a",
+        "%",
+        "@",
+        ":",
+        "[",
+        "]",
+        "?",
+        "//x",
+        "/a b",
+        "/{\"x\"}",
+        "https://discord.com/api/v10",
+        "HTTP://127.0.0.1:8080/api",
+        "https://discord.com:/api",
+        "https://discord.com:http/api",
+        "https://discord.com:+80/api",
+        "https://discord.com:99999/api",
+        "https://user:pw@discord.com/api",
+        "https://u%20x@discord.com/",
+        "https://disc%20ord.com/",
+        "https://@discord.com/",
+        "https://discord.com@/",
+        "http://[::1]:9/api",
+        "http://[::1/api",
+        "http://::1]/api",
+        "http://a:b:c/",
+        "http://[1:2:3:4:5:6:7:8]:9/",
+        "https:///api",
+        "https://",
+        "https:discord.com",
+        "ftp://discord.com/",
+        "x+y.z-1~://host/",
+        "://host/",
+        "1ttp://host/",
+        "discord.com",
+        "discord.com:443",
+        "discord.com/api",
+        "user@discord.com",
+        "https://discord.com/a?b=c#d",
+        "https://discord.com?x",
+        "https://discord.com#x",
+        "https://discord.com/é?é",
+        "https://discord.com/a\u{7f}",
+        "https://discord.com/a|b^c",
+        "https://discord.com/?a|b^c`",
+        "https://discord.com/<x>",
+        "https://disc\\ord.com/",
+    ]
+    .map(str::to_owned)
+    .into();
+    texts.extend([
+        long_scheme(64),
+        long_scheme(65),
+        format!("https://host/{}", "a".repeat(65_534)),
+    ]);
+    for text in &texts {
+        assert_eq!(read_by_us(text), read_by_http(text), "{text:?}");
+    }
 }

@@ -1,16 +1,17 @@
 //! Build tasks shared by `cargo xtask` and the harness's build script:
 //! building the guests in release for `wasm32-wasip2`, composing the
 //! gateway and the typed-tools adapter with the connector plugged into
-//! their imports, and generating the typed-tools world from the catalogue
-//! ([`typed_world`]).
+//! their imports, and generating from the catalogue the tools' JSON Schemas
+//! ([`input_schemas`]) and the typed-tools world ([`typed_world`]).
 
+pub mod input_schemas;
 pub mod typed_world;
 
 use std::env;
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions, plug};
@@ -200,4 +201,25 @@ pub fn dist(workspace: &Path, target_dir: &Path, out: &Path) -> Result<Dist, Err
     write(&dist.gateway, &gateway_composed)?;
     write(&dist.tools, &tools_composed)?;
     Ok(dist)
+}
+
+/// `code` as rustfmt formats it (edition 2024), for generated Rust files.
+pub(crate) fn rustfmt(code: &str) -> Result<String, Error> {
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|failure| error(format!("could not run rustfmt: {failure}")))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let code = code.to_owned();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, code.as_bytes()));
+    let output = child
+        .wait_with_output()
+        .map_err(|failure| error(format!("rustfmt: {failure}")))?;
+    let written = writer.join().expect("the writer does not panic");
+    if !output.status.success() || written.is_err() {
+        return Err(error("rustfmt rejected the generated code"));
+    }
+    String::from_utf8(output.stdout).map_err(|_| error("rustfmt wrote something not UTF-8"))
 }

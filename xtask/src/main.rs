@@ -6,8 +6,8 @@
 //! `cargo xtask guest MANIFEST WASM [--target-dir DIR]`: builds one more
 //! guest (the harness's test fixture) and prints the path of its `.wasm`.
 //!
-//! `cargo xtask generate`: rewrites the typed-tools world's WIT and adapter
-//! code from the catalogue.
+//! `cargo xtask generate`: rewrites the tools' JSON Schemas and the
+//! typed-tools world's WIT and adapter code from the catalogue.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -41,13 +41,16 @@ fn main() -> ExitCode {
             xtask::build_guest(Path::new(&args[1]), None, &target_dir, &args[2])
                 .map(|wasm| println!("{}", wasm.display()))
         }
-        Some("generate") => xtask::typed_world::write(&workspace).map(|()| {
-            println!(
-                "wrote {} and {}",
-                xtask::typed_world::WIT_PATH,
-                xtask::typed_world::GLUE_PATH
-            );
-        }),
+        Some("generate") => xtask::input_schemas::write(&workspace)
+            .and_then(|()| xtask::typed_world::write(&workspace))
+            .map(|()| {
+                println!(
+                    "wrote {}, {} and {}",
+                    xtask::input_schemas::PATH,
+                    xtask::typed_world::WIT_PATH,
+                    xtask::typed_world::GLUE_PATH
+                );
+            }),
         _ => {
             eprintln!(
                 "usage: cargo xtask dist [--target-dir DIR] [--out DIR]\n       cargo xtask guest MANIFEST WASM [--target-dir DIR]\n       cargo xtask generate"

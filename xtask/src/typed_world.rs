@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use discord_connector::catalogue::CATALOGUE;
 use discord_connector::credential::CredentialKind;
@@ -19,7 +18,7 @@ use discord_connector::response::OutputKind;
 use discord_connector::tool::ToolSpec;
 use serde_json::Value;
 
-use crate::{Error, error};
+use crate::{Error, error, rustfmt};
 
 /// The generated WIT, relative to the workspace.
 pub const WIT_PATH: &str = "tools/wit/world.wit";
@@ -228,7 +227,10 @@ pub fn check(workspace: &Path) -> Result<(), Error> {
 }
 
 fn function(tool: &ToolSpec) -> Result<Function<'_>, Error> {
-    let schema = tool.input_schema();
+    // Derived afresh rather than read from the generated text, which this
+    // same run of `generate` may be about to rewrite.
+    let schema: Value = serde_json::from_str(&tool.derived_input_schema())
+        .map_err(|failure| error(format!("{}: the schema is not JSON: {failure}", tool.name)))?;
     let required: Vec<&str> = schema["required"]
         .as_array()
         .map(|names| names.iter().filter_map(Value::as_str).collect())
@@ -477,26 +479,6 @@ fn glue(functions: &[Function<'_>], enums: &BTreeMap<String, (Vec<String>, Strin
     }
     out.push_str("}\n");
     out
-}
-
-fn rustfmt(code: &str) -> Result<String, Error> {
-    let mut child = Command::new("rustfmt")
-        .args(["--edition", "2024", "--emit", "stdout"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|failure| error(format!("could not run rustfmt: {failure}")))?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let code = code.to_owned();
-    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, code.as_bytes()));
-    let output = child
-        .wait_with_output()
-        .map_err(|failure| error(format!("rustfmt: {failure}")))?;
-    let written = writer.join().expect("the writer does not panic");
-    if !output.status.success() || written.is_err() {
-        return Err(error("rustfmt rejected the generated adapter code"));
-    }
-    String::from_utf8(output.stdout).map_err(|_| error("rustfmt wrote something not UTF-8"))
 }
 
 #[cfg(test)]

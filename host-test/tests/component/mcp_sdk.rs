@@ -56,12 +56,18 @@ fn sdk_python() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_python_sdk_lists_and_calls_tools() {
     let served = serve().await;
+    check_http_report(&http_report(&format!("{}/mcp", served.url()), USER_TOKEN).await);
+}
+
+/// Runs the SDK's Streamable HTTP client script against `url` with a
+/// bearer header of `token`, and returns its JSON report.
+async fn http_report(url: &str, token: &str) -> Value {
     let python = tokio::task::spawn_blocking(sdk_python).await.unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/mcp_sdk_client.py");
     let output = tokio::process::Command::new(python)
         .arg(script)
-        .arg(format!("{}/mcp", served.url()))
-        .arg(USER_TOKEN)
+        .arg(url)
+        .arg(token)
         .output()
         .await
         .expect("the SDK client runs");
@@ -70,8 +76,7 @@ async fn the_official_python_sdk_lists_and_calls_tools() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let report: Value = serde_json::from_slice(&output.stdout).expect("the client's JSON report");
-    check_http_report(&report);
+    serde_json::from_slice(&output.stdout).expect("the client's JSON report")
 }
 
 /// What the SDK's HTTP client saw: the 16 tools with annotations, a JSON
@@ -152,21 +157,7 @@ async fn the_official_python_sdk_reaches_discord_host_mcp_over_streamable_http()
     let mut env = sandbox_env(&sandbox);
     env.push(("DISCORD_BEARER_TOKEN", USER_TOKEN.to_owned()));
     let (_server, url) = serve_http(&env).await;
-    let python = tokio::task::spawn_blocking(sdk_python).await.unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/mcp_sdk_client.py");
-    let output = tokio::process::Command::new(python)
-        .arg(script)
-        .arg(&url)
-        .arg("the-host-ignores-this-header")
-        .output()
-        .await
-        .expect("the SDK client runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    check_http_report(&serde_json::from_slice(&output.stdout).expect("the client's JSON report"));
+    check_http_report(&http_report(&url, "the-host-ignores-this-header").await);
 
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let initialize = serde_json::json!({

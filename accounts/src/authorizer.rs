@@ -22,11 +22,11 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
-use discord_host::{
-    ComponentErrorKind, Connector, Credential, Error, ErrorKind, LinkRequest, Output, Token,
-};
+use discord_host::{ComponentErrorKind, Connector, Credential, LinkRequest, Output, Token};
 
+use crate::callback::Callback;
 use crate::clients::ClientRegistry;
+use crate::error::{Error, ErrorKind};
 use crate::store::{ConnectionKey, StoredToken, TokenStore};
 
 /// A link handed to a user, and what completing it needs. `Debug` hides
@@ -196,6 +196,28 @@ impl Authorizer {
         Ok(stored)
     }
 
+    /// Completes `pending` with what the loopback redirect carried (see
+    /// [`CallbackListener::wait`](crate::CallbackListener::wait)): its code,
+    /// or [`ErrorKind::AuthorizationRefused`] when it carried an OAuth error
+    /// instead.
+    pub async fn complete_redirect(
+        &self,
+        pending: &PendingLink,
+        identifier: &str,
+        callback: &Callback,
+    ) -> Result<StoredToken, Error> {
+        let Some(code) = callback.code.as_deref() else {
+            return Err(Error::new(ErrorKind::AuthorizationRefused {
+                error: callback
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "no code".to_owned()),
+            }));
+        };
+        let state = callback.state.as_deref().unwrap_or_default();
+        self.complete(pending, identifier, code, state).await
+    }
+
     /// A usable access token for `key`, refreshed first if it expires
     /// within the margin.
     pub async fn access_token(&self, key: &ConnectionKey) -> Result<String, Error> {
@@ -363,7 +385,7 @@ impl Authorizer {
                 // else rotated it, and what they stored is good.
                 Ok(self.current(key)?.access_token)
             }
-            Err(error) => Err(error),
+            Err(error) => Err(error.into()),
         }
     }
 
@@ -379,13 +401,18 @@ impl Authorizer {
         match self.call(tool, arguments, &access_token).await {
             Err(error) if error.component_kind() == Some(ComponentErrorKind::Unauthorized) => {
                 let fresh = self.refresh(key, &access_token).await?;
-                self.call(tool, arguments, &fresh).await
+                Ok(self.call(tool, arguments, &fresh).await?)
             }
-            result => result,
+            result => Ok(result?),
         }
     }
 
-    async fn call(&self, tool: &str, arguments: &str, access_token: &str) -> Result<Output, Error> {
+    async fn call(
+        &self,
+        tool: &str,
+        arguments: &str,
+        access_token: &str,
+    ) -> Result<Output, discord_host::Error> {
         let credential = Credential::Bearer(access_token.to_owned());
         self.connector
             .execute_tool(tool, arguments, &credential)
@@ -426,7 +453,7 @@ fn needs_reauthorization(key: &ConnectionKey, reason: &str) -> Error {
 
 /// Whether a refresh error means the grant is gone (OAuth `invalid_grant`),
 /// not a passing fault or a misconfigured client.
-fn is_dead_grant(error: &Error) -> bool {
+fn is_dead_grant(error: &discord_host::Error) -> bool {
     error.detail("error").as_deref() == Some("invalid_grant")
 }
 

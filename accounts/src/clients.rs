@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use discord_host::{Client, Error, ErrorKind};
+use discord_host::Client;
 use serde::Deserialize;
+
+use crate::error::{Error, ErrorKind};
 
 /// One connection's OAuth client, from configuration. `Debug` leaves out
 /// the secret.
@@ -66,12 +68,12 @@ impl ClientRegistry {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|error| {
                     Error::with_source(
-                        ErrorKind::Setup,
+                        ErrorKind::ClientConfig,
                         format!("reading the client config {}: {error}", path.display()),
                     )
                 })?;
                 toml::from_str(&text)
-                    .map_err(|error| Error::with_source(ErrorKind::Setup, error))?
+                    .map_err(|error| Error::with_source(ErrorKind::ClientConfig, error))?
             }
             None => Self::default(),
         };

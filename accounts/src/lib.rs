@@ -8,16 +8,20 @@
 //! - [`ClientRegistry`] says which OAuth client each connection uses;
 //! - [`CallbackListener`] is the RFC 8252 loopback redirect listener.
 //!
-//! Every fallible call returns [`discord_host::Error`].
+//! Every fallible call returns this crate's [`Error`]: the host's own error
+//! ([`ErrorKind::Host`]) or one of the accounts' (the token store, the
+//! client configuration, a user's grant, the OAuth redirect).
 
 #![deny(missing_docs)]
 
 mod authorizer;
 mod callback;
 mod clients;
+mod error;
 mod store;
 
 pub use authorizer::{Authorizer, PendingLink};
 pub use callback::{Callback, CallbackListener};
 pub use clients::{ClientConfig, ClientRegistry};
+pub use error::{Error, ErrorKind};
 pub use store::{ConnectionKey, StoredToken, TokenStore};

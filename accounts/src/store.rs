@@ -15,7 +15,7 @@
 //!     needs_reauthorization: false,
 //! })?;
 //! assert_eq!(store.get(&key)?.unwrap().scopes, ["identify"]);
-//! # Ok::<(), discord_host::Error>(())
+//! # Ok::<(), discord_accounts::Error>(())
 //! ```
 
 use std::fmt;
@@ -23,8 +23,9 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use discord_host::{Error, ErrorKind};
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{Error, ErrorKind};
 
 /// Which user of which connection a token belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -378,6 +379,43 @@ mod tests {
         let store = TokenStore::open(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        drop(store);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_failed_write_shows_no_token() {
+        let path = std::env::temp_dir().join(format!(
+            "discord-accounts-broken-{}.sqlite3",
+            std::process::id()
+        ));
+        let store = TokenStore::open(&path).unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("DROP TABLE tokens")
+            .unwrap();
+        let key = ConnectionKey::new("discord", "user-42");
+        let token = StoredToken {
+            access_token: "access-secret".into(),
+            refresh_token: Some("refresh-secret".into()),
+            scopes: vec!["identify".into()],
+            expires_at: SystemTime::now(),
+            needs_reauthorization: false,
+        };
+        let failures = [
+            store.put(&key, &token).unwrap_err(),
+            store
+                .replace_if(&key, "expected-refresh-secret", &token)
+                .unwrap_err(),
+        ];
+        for error in failures {
+            assert!(matches!(error.kind(), ErrorKind::Store));
+            let shown = format!(
+                "{error} {error:?} {}",
+                std::error::Error::source(&error).unwrap()
+            );
+            assert!(!shown.contains("secret"), "{shown}");
+        }
         drop(store);
         std::fs::remove_file(&path).unwrap();
     }

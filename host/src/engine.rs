@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::connector::InstanceLimits;
 use crate::error::Error;
+use crate::instance::InstanceLimits;
 
 /// How the engine allocates instances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,12 +54,12 @@ pub fn engine(allocation: Allocation, limits: &InstanceLimits) -> Result<Engine,
 }
 
 /// Core instances one component may make: the connector has its module and
-/// the adapters wit-component adds; the gateway and the typed world plug
+/// the adapters wit-component adds; the REST/MCP component and the typed world plug
 /// the connector in beside their own.
 const CORE_INSTANCES_PER_COMPONENT: u32 = 32;
 /// Memories per component (one per core module with a memory).
 const MEMORIES_PER_COMPONENT: u32 = 4;
-/// Memories reserved per instance slot: two (the gateway and the plugged-in
+/// Memories reserved per instance slot: two (the REST/MCP component and the plugged-in
 /// connector), not four, as each reserves a 4 GiB address range.
 const MEMORIES_PER_SLOT: u32 = 2;
 /// Tables per component.
@@ -82,6 +82,23 @@ pub fn cache_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| var("XDG_CACHE_HOME").map(|dir| PathBuf::from(dir).join("discord-host")))
         .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".cache/discord-host")))
+}
+
+/// Compiles the component in the file at `path` on a fresh
+/// [`default_engine`], through the on-disk cache in [`cache_dir`].
+pub(crate) fn compile_file(path: &Path) -> Result<Component, Error> {
+    let bytes = std::fs::read(path).map_err(|error| {
+        Error::setup(format!("reading the component {}: {error}", path.display()))
+    })?;
+    compile(&bytes)
+        .map_err(|error| Error::setup(format!("loading the component {}: {error}", path.display())))
+}
+
+/// Compiles the component in `bytes` on a fresh [`default_engine`],
+/// through the on-disk cache in [`cache_dir`].
+pub(crate) fn compile(bytes: &[u8]) -> Result<Component, Error> {
+    let engine = default_engine(&InstanceLimits::default())?;
+    compile_cached(&engine, bytes, cache_dir().as_deref())
 }
 
 /// `bytes` compiled for `engine`: from the cache in `cache` when a sound

@@ -1,6 +1,7 @@
 //! The one error type of every call through the host: the component's own
-//! typed error, the host stopping an instance, or a failure around the call
-//! (loading the component, the accounts' token store or OAuth state).
+//! typed error, the host stopping an instance, or a failure to set the
+//! component up. Crates built on the host (`discord-accounts`) have errors
+//! of their own that wrap this one.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -36,35 +37,6 @@ pub enum ErrorKind {
     /// The component could not be loaded, compiled, linked or instantiated,
     /// or the engine cannot enforce deadlines.
     Setup,
-    /// The token store failed.
-    Store,
-    /// No OAuth client is configured for this connection.
-    NoClient {
-        /// The connection's name.
-        connection: String,
-    },
-    /// This user has no stored token for the connection.
-    NotConnected {
-        /// `connection/identifier`.
-        account: String,
-    },
-    /// The stored grant no longer works: only a new authorization helps.
-    NeedsReauthorization {
-        /// `connection/identifier`.
-        account: String,
-        /// Why, in a few words.
-        reason: String,
-    },
-    /// A redirect's `state` is not the link's: nothing was exchanged.
-    StateMismatch,
-    /// The redirect carried an OAuth error instead of a code.
-    AuthorizationRefused {
-        /// The OAuth error name, sanitised.
-        error: String,
-    },
-    /// The loopback redirect listener could not listen, or no redirect
-    /// with the link's state reached it in time.
-    Redirect,
 }
 
 impl Error {
@@ -162,28 +134,6 @@ impl fmt::Display for Error {
                 "this instance was stopped during an earlier call and takes no more calls",
             ),
             ErrorKind::Setup => f.write_str("the connector component could not be set up"),
-            ErrorKind::Store => f.write_str("the token store failed"),
-            ErrorKind::NoClient { connection } => write!(
-                f,
-                "no OAuth client is configured for connection {connection:?}: set DISCORD_CLIENT_ID (and DISCORD_CLIENT_SECRET) or name it in the config file"
-            ),
-            ErrorKind::NotConnected { account } => write!(
-                f,
-                "{account} has no stored token: authorize it first (`discord-host auth link`)"
-            ),
-            ErrorKind::NeedsReauthorization { account, reason } => write!(
-                f,
-                "{account} needs re-authorization ({reason}): run `discord-host auth link` again"
-            ),
-            ErrorKind::StateMismatch => f.write_str(
-                "the redirect's state does not match the link's (possible forgery); nothing was exchanged",
-            ),
-            ErrorKind::AuthorizationRefused { error } => {
-                write!(f, "the authorization did not complete: {error}")
-            }
-            ErrorKind::Redirect => {
-                f.write_str("the authorization redirect did not reach the loopback listener")
-            }
         }
     }
 }

@@ -6,6 +6,8 @@
 //! - [`add_to_linker_async`] and [`Instance::instantiate`] do the same for a host
 //!   that brings its own `Store<T>` and `Linker<T>`; [`bindings`] are the
 //!   contract's Rust types and generated exports;
+//! - [`Loaded`] is the builder [`Connector`] and `serve::Server` share:
+//!   each instance's environment, [`InstanceLimits`], limiter and pool;
 //! - [`limiter`] is the host-wide Discord rate limiter and [`EgressHooks`]
 //!   puts it in the wasi-http egress hook, in front of the keep-alive
 //!   [`EgressPool`] instances share;
@@ -13,6 +15,23 @@
 //!   components in an on-disk cache;
 //! - every call returns [`Error`]: the component's typed error, or the host
 //!   stopping the instance, each an [`ErrorKind`].
+//!
+//! # Layers
+//!
+//! Each module uses only those in the layers before it, so no two modules
+//! depend on each other:
+//!
+//! 1. `bindings` (the contract) and `limiter` (the rate limiter), which use
+//!    nothing of this crate;
+//! 2. `error`: the host's [`Error`], over the contract's error record;
+//! 3. `egress`: the wasi-http hook, the limiter and the connection pool;
+//! 4. `instance`: the instance runtime (each instance's state, limits,
+//!    environment and slot, its deadline, the epoch ticker, the linker);
+//! 5. `engine`: the engine and the cache of compiled components;
+//! 6. `loaded`: a compiled component and the options builder its
+//!    instances share;
+//! 7. `connector` (the contract's facade) and `serve` (an HTTP
+//!    component's server), side by side.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), discord_host::Error> {
@@ -36,7 +55,9 @@ mod connector;
 mod egress;
 pub mod engine;
 mod error;
+mod instance;
 pub mod limiter;
+mod loaded;
 #[cfg(feature = "serve")]
 pub mod serve;
 
@@ -48,13 +69,15 @@ pub use bindings::exports::agent_tools::connector::tools::{Blob, Output, Tool};
 pub use bindings::types::{
     Credential, CredentialKind, Error as ComponentError, ErrorKind as ComponentErrorKind,
 };
-pub use connector::{
-    BODY_CAP_SETTING, Connector, DEFAULT_CALL_TIMEOUT, Instance, InstanceLimits, InstanceState,
-    TIMEOUT_SETTING, add_to_linker_async, call_deadline,
-};
+pub use connector::{Connector, Instance};
 pub use egress::{EgressHooks, EgressPool, PoolSettings};
 pub use error::{Error, ErrorKind};
+pub use instance::{
+    BODY_CAP_SETTING, DEFAULT_BODY_CAP, DEFAULT_CALL_TIMEOUT, InstanceLimits, InstanceState,
+    MAX_CALL_TIMEOUT, TIMEOUT_SETTING, add_to_linker_async, call_deadline,
+};
 pub use limiter::DiscordLimiter;
+pub use loaded::Loaded;
 
 /// The README's and the embedding guide's examples, compiled as doctests.
 #[cfg(doctest)]

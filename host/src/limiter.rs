@@ -5,7 +5,7 @@
 //! twilight's ratelimiter: [`DiscordLimiter::acquire`] waits until a request
 //! may go out and gives a [`Permit`]; [`Permit::report`] learns from the
 //! answer's headers. It never touches a socket, so its tests run on tokio's
-//! paused clock; [`crate::egress`] puts it in the wasi-http egress hook.
+//! paused clock; the `egress` module puts it in the wasi-http egress hook.
 //!
 //! What it keeps:
 //! - each route's bucket, learned from `X-RateLimit-Bucket`; requests of one

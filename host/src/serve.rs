@@ -1,4 +1,4 @@
-//! Serving a `wasi:http/incoming-handler` component (the gateway) the way
+//! Serving a `wasi:http/incoming-handler` component (the REST/MCP component) the way
 //! `wasmtime serve` does: pre-linked once, one fresh instance per request,
 //! with this host's instance limits, deadline model and egress limiter.
 
@@ -11,56 +11,46 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use tokio::net::TcpListener;
+use wasmtime::component::Component;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::connector::{
-    EPOCH_TICK, InstanceLimits, InstancePlan, InstanceState, arm_deadline, compile_file, linked,
-};
-use crate::error::Error;
-use crate::limiter::DiscordLimiter;
+use crate::engine::{compile, compile_file};
+use crate::error::{Error, ErrorKind};
+use crate::instance::{InstanceState, PreparedStore, arm_deadline, hard_stop, linked};
+use crate::loaded::Loaded;
 
-/// A compiled HTTP component and what each request's instance gets.
-#[derive(Clone)]
-pub struct Server {
-    pre: ProxyPre<InstanceState>,
-    plan: InstancePlan,
-}
+/// A compiled HTTP component and what each request's instance gets, set
+/// with the builder [`Loaded`] shares with `Connector`
+/// ([`with_env`](Loaded::with_env), [`with_limits`](Loaded::with_limits),
+/// [`with_limiter`](Loaded::with_limiter), [`with_pool`](Loaded::with_pool)).
+pub type Server = Loaded<ProxyPre<InstanceState>>;
 
 impl Server {
     /// Compiles the component in the file at `path` (one that exports
-    /// `wasi:http/incoming-handler`, such as `dist/discord_gateway.wasm`).
+    /// `wasi:http/incoming-handler`, such as `dist/discord_rest_mcp.wasm`)
+    /// through the on-disk cache of compiled components.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let component = compile_file(path.as_ref())?;
-        let pre = linked(&component)?
-            .instantiate_pre(&component)
+        Self::from_component(&compile_file(path.as_ref())?)
+    }
+
+    /// Compiles the component in `bytes` (through the on-disk cache), for
+    /// a host that embeds its component.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        Self::from_component(&compile(bytes)?)
+    }
+
+    /// Links an already compiled `component` with WASI and WASI HTTP. Its
+    /// engine must have epoch interruption on.
+    pub fn from_component(component: &Component) -> Result<Self, Error> {
+        let pre = linked(component)?
+            .instantiate_pre(component)
             .and_then(ProxyPre::new)
             .map_err(Error::setup)?;
-        Ok(Self {
-            pre,
-            plan: InstancePlan::new()?,
-        })
-    }
-
-    /// This server with `limits` on each request's instance.
-    pub fn with_limits(mut self, limits: InstanceLimits) -> Self {
-        self.plan.set_limits(limits);
-        self
-    }
-
-    /// This server sending every outgoing request through `limiter`.
-    pub fn with_limiter(mut self, limiter: Arc<DiscordLimiter>) -> Self {
-        self.plan.set_limiter(limiter);
-        self
-    }
-
-    /// This server with `name=value` in its instances' environment.
-    pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.plan.set_env(name.into(), value.into());
-        self
+        Self::new(pre)
     }
 
     /// Serves HTTP/1.1 on `listener` until the task is dropped.
@@ -139,7 +129,11 @@ impl Server {
         request: hyper::Request<Incoming>,
         env: &[(String, String)],
     ) -> Result<hyper::Response<HyperOutgoingBody>, Error> {
-        let (mut store, slot, deadline) = self.plan.store(self.pre.engine(), env).await?;
+        let PreparedStore {
+            mut store,
+            slot,
+            deadline,
+        } = self.plan.store(self.pre.engine(), env).await?;
         arm_deadline(&mut store, Instant::now() + deadline);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store
@@ -161,8 +155,7 @@ impl Server {
                 .call_handle(store, incoming, out)
                 .await
         });
-        let hard_stop = deadline + EPOCH_TICK * 5;
-        match tokio::time::timeout(hard_stop, receiver).await {
+        match tokio::time::timeout(hard_stop(deadline), receiver).await {
             Ok(Ok(Ok(response))) => Ok(response),
             Ok(Ok(Err(code))) => Err(Error::setup(format!(
                 "the component answered with an error: {code:?}"
@@ -173,9 +166,7 @@ impl Server {
             },
             Err(_elapsed) => {
                 task.abort();
-                Err(Error::new(crate::error::ErrorKind::Deadline {
-                    after: deadline,
-                }))
+                Err(Error::new(ErrorKind::Deadline { after: deadline }))
             }
         }
     }

@@ -3,7 +3,7 @@
     python python/bench.py [--calls 500] [--sandbox-bin PATH | --api-base URL]
 
 Starts the sandbox (``$DISCORD_SANDBOX_BIN``, default
-``<repo>/target/debug/discord-host``) unless ``--api-base`` names a running
+``<repo>/target/debug/discord-sandbox``) unless ``--api-base`` names a running
 one, warms up (the component is compiled once per process: that time is
 reported apart), then times ``--calls`` calls of ``discord_get_my_user``
 with a bearer, one after another. Each call is a fresh store and instance,
@@ -42,7 +42,7 @@ REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
 def start_sandbox(binary: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     process = subprocess.Popen(
-        [str(binary), "sandbox", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        [str(binary), "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     settings: dict[str, str] = {}
     assert process.stdout is not None
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--grants", type=int, default=32, help="fresh bearers to rotate over (rate limit)")
     parser.add_argument("--sandbox-bin", type=Path,
-                        default=Path(os.environ.get("DISCORD_SANDBOX_BIN", REPO / "target" / "debug" / "discord-host")))
+                        default=Path(os.environ.get("DISCORD_SANDBOX_BIN", REPO / "target" / "debug" / "discord-sandbox")))
     parser.add_argument("--api-base", help="a running sandbox's DISCORD_API_BASE (with --authorize-url, --client-*)")
     parser.add_argument("--authorize-url")
     parser.add_argument("--client-id", default="1178765261640953856")

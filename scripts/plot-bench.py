@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Plots a `discord-host bench` run: the latency distribution of one call
+"""Plots a `host-test bench` run: the latency distribution of one call
 through the component against the native keep-alive client, and calls per
 second against calls in flight.
 
@@ -46,7 +46,7 @@ def main(source: str, target: str) -> None:
     throughput.set_title("Throughput")
     throughput.grid(True, axis="y", alpha=0.3)
     throughput.legend()
-    figure.suptitle(f"discord-host bench: component {report['component_bytes']:,} bytes, p50 ratio {report['ratio_p50']}x")
+    figure.suptitle(f"host-test bench: component {report['component_bytes']:,} bytes, p50 ratio {report['ratio_p50']}x")
     figure.tight_layout()
     figure.savefig(target)
 

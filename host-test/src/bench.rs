@@ -1,4 +1,4 @@
-//! `discord-host bench`: what a tool call costs through the component,
+//! `host-test bench`: what a tool call costs through the component,
 //! against a native keep-alive hyper client making the same request to the
 //! same loopback server, in the same run. Bounded: a fixed number of calls
 //! per measure, loopback only.
@@ -136,7 +136,7 @@ pub struct Report {
     pub peak_rss_mib: f64,
 }
 
-/// A loopback HTTP/1.1 server that answers every request with the gateway
+/// A loopback HTTP/1.1 server that answers every request with the REST/MCP component
 /// JSON and counts the connections it accepts.
 struct Upstream {
     address: std::net::SocketAddr,
@@ -288,9 +288,8 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kib| (kib / 1024.0 * 10.0).round() / 10.0)
 }
 
-/// Runs every measure of `plan` on the component at `component`.
-pub async fn run(component: &std::path::Path, plan: Plan) -> anyhow::Result<Report> {
-    let bytes = std::fs::read(component)?;
+/// Runs every measure of `plan` on the component in `bytes`.
+pub async fn run(bytes: &[u8], plan: Plan) -> anyhow::Result<Report> {
     let upstream = Upstream::start().await?;
     let native = Native::new(&upstream)?;
     let limits = InstanceLimits::default();
@@ -299,10 +298,10 @@ pub async fn run(component: &std::path::Path, plan: Plan) -> anyhow::Result<Repo
     let mut compiles = Vec::new();
     for _ in 0..3 {
         let started = Instant::now();
-        wasm(Component::new(&on_demand, &bytes))?;
+        wasm(Component::new(&on_demand, bytes))?;
         compiles.push(started.elapsed());
     }
-    let artifact = wasm(on_demand.precompile_component(&bytes))?;
+    let artifact = wasm(on_demand.precompile_component(bytes))?;
     let mut loads = Vec::new();
     for _ in 0..10 {
         let started = Instant::now();
@@ -315,7 +314,7 @@ pub async fn run(component: &std::path::Path, plan: Plan) -> anyhow::Result<Repo
     let mut connectors = Vec::new();
     for allocation in [Allocation::OnDemand, Allocation::Pooling] {
         let engine = engine(allocation, &limits)?;
-        let artifact = wasm(engine.precompile_component(&bytes))?;
+        let artifact = wasm(engine.precompile_component(bytes))?;
         // SAFETY: made by this engine just above.
         let component = wasm(unsafe { Component::deserialize(&engine, &artifact) })?;
         let connector = Connector::from_component(&component)?
@@ -401,15 +400,15 @@ pub async fn run(component: &std::path::Path, plan: Plan) -> anyhow::Result<Repo
         });
     }
 
-    let sandbox = crate::sandbox::Sandbox::start().await?;
-    sandbox.set_rate_limit(crate::sandbox::RateLimitPolicy {
+    let sandbox = discord_sandbox::Sandbox::start().await?;
+    sandbox.set_rate_limit(discord_sandbox::RateLimitPolicy {
         limit: u32::MAX,
         window: Duration::from_secs(1),
     });
     let on_sandbox = connector
         .clone()
         .with_env("DISCORD_API_BASE", sandbox.base_url());
-    let bearer = Credential::Bearer(crate::sandbox::tokens::USER_TOKEN.to_owned());
+    let bearer = Credential::Bearer(discord_sandbox::tokens::USER_TOKEN.to_owned());
     let get_my_user = || async {
         on_sandbox
             .execute_tool("discord_get_my_user", "{}", &bearer)

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::sandbox::tokens::{APPLICATION_ID, BOT_TOKEN, USER_TOKEN};
 use discord_host::{Connector, Credential, Output};
+use discord_sandbox::tokens::{APPLICATION_ID, BOT_TOKEN, USER_TOKEN};
 
 /// One tool call of the demo: the tool, its arguments and credential.
 pub struct DemoCall {
@@ -200,7 +200,10 @@ pub struct OAuthStep {
 
 /// The whole OAuth flow against `sandbox`: link, approve, exchange, call,
 /// expiry, refresh, revoke, and the 401 after it.
-pub async fn run_oauth(connector: &Connector, sandbox: &crate::sandbox::Sandbox) -> Vec<OAuthStep> {
+pub async fn run_oauth(
+    connector: &Connector,
+    sandbox: &discord_sandbox::Sandbox,
+) -> Vec<OAuthStep> {
     let mut steps = Vec::new();
     if let Err(error) = oauth_flow(connector, sandbox, &mut steps).await {
         steps.push(OAuthStep {
@@ -213,7 +216,7 @@ pub async fn run_oauth(connector: &Connector, sandbox: &crate::sandbox::Sandbox)
 
 async fn oauth_flow(
     connector: &Connector,
-    sandbox: &crate::sandbox::Sandbox,
+    sandbox: &discord_sandbox::Sandbox,
     steps: &mut Vec<OAuthStep>,
 ) -> anyhow::Result<()> {
     use discord_accounts::{
@@ -229,7 +232,7 @@ async fn oauth_flow(
     };
     let client = Client {
         client_id: APPLICATION_ID.to_owned(),
-        client_secret: Some(crate::sandbox::CLIENT_SECRET.to_owned()),
+        client_secret: Some(discord_sandbox::CLIENT_SECRET.to_owned()),
     };
     let clients = ClientRegistry::default().with("discord", &client, &["identify", "guilds"]);
     let store = std::sync::Arc::new(TokenStore::in_memory()?);

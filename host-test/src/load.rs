@@ -22,7 +22,7 @@ struct Probe {
 }
 
 fn probes() -> Vec<Probe> {
-    use crate::sandbox::tokens::BOT_TOKEN;
+    use discord_sandbox::tokens::BOT_TOKEN;
     let probe = |tool, argument: &str, value: &'static str, field, credential: &Credential| Probe {
         tool,
         arguments: serde_json::json!({ argument: value }).to_string(),

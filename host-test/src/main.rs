@@ -1,84 +1,29 @@
-//! `discord-host`: the command line over the host library.
+//! `host-test`: the demo, the load test and the benchmark, each against a
+//! local Discord sandbox or a loopback upstream.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, ValueEnum};
-use discord_accounts::{Authorizer, CallbackListener, ClientRegistry, ConnectionKey, TokenStore};
-use discord_host::serve::Server;
-use discord_host::{Connector, Credential, Error, Output, Tool};
-use host_test::mcp::{Credentials, McpServer};
-use host_test::sandbox::{self, Sandbox};
-use host_test::{BUILT_COMPONENT, demo};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use discord_host::Connector;
+use discord_sandbox::{RateLimitPolicy, Sandbox};
+use host_test::{bench, demo, load};
 
-/// Run the Discord connector component: list its tools, call one, connect
-/// users with OAuth, or run the demo against a local Discord sandbox.
+/// Run the connector built from this source against a local Discord sandbox.
 #[derive(Parser)]
-#[command(version)]
 struct Cli {
-    /// The component to load (defaults to the one built from this source).
+    /// The connector component to run (defaults to the one built from this source).
     #[arg(long, global = true, value_name = "WASM")]
     component: Option<PathBuf>,
-    /// Discord's API base, passed to the component (it defaults to discord.com).
-    #[arg(long, global = true, env = "DISCORD_API_BASE")]
-    api_base: Option<String>,
-    /// Discord's authorization page, passed to the component.
-    #[arg(long, global = true, env = "DISCORD_AUTHORIZE_URL")]
-    authorize_url: Option<String>,
-    /// The SQLite file users' tokens are kept in (created 0600).
-    #[arg(
-        long,
-        global = true,
-        env = "DISCORD_HOST_STORE",
-        default_value = "discord-host-tokens.sqlite3"
-    )]
-    store: PathBuf,
-    /// A TOML file of OAuth clients (`[connections.NAME]` with `client_id`,
-    /// `client_secret_env`, `scopes`). DISCORD_CLIENT_ID and
-    /// DISCORD_CLIENT_SECRET serve connections it does not name.
-    #[arg(long, global = true, env = "DISCORD_HOST_CONFIG")]
-    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// List the tools, as a table or as the component's JSON.
-    Tools {
-        /// Print JSON: name, description, input schema, scopes, accepts.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Call one tool. The credential is a connected user's (with
-    /// --connection and --identifier, refreshed as needed), or comes from
-    /// DISCORD_BEARER_TOKEN or DISCORD_BOT_TOKEN: never from the command line.
-    Call {
-        /// The tool, such as discord_get_my_user.
-        tool: String,
-        /// Its arguments, a JSON object.
-        #[arg(default_value = "{}")]
-        arguments: String,
-        /// Which token from the environment to send; `auto` picks whichever is set.
-        #[arg(long, value_enum, default_value_t = CredentialChoice::Auto)]
-        credential: CredentialChoice,
-        /// Use this connection's stored token for --identifier.
-        #[arg(long, requires = "identifier")]
-        connection: Option<String>,
-        /// The connected user whose token to use.
-        #[arg(long, requires = "connection")]
-        identifier: Option<String>,
-        /// Where to write binary output (the widget PNG).
-        #[arg(long, short, default_value = "discord-output.png")]
-        output: PathBuf,
-    },
-    /// Connect users with OAuth 2.0: link, list, revoke.
-    #[command(subcommand)]
-    Auth(AuthCommand),
-    /// Start the Discord sandbox, run all 16 tools and the OAuth flow against it.
+    /// Start the sandbox, run every tool and the OAuth flow against it.
     Demo,
     /// A bounded load test on loopback: many calls over many concurrent
     /// instances while the sandbox injects random faults.
@@ -97,8 +42,8 @@ enum Command {
         seed: u64,
     },
     /// Measure a call through the component against a native keep-alive
-    /// client, in the same run (build with `--profile host`): prints a
-    /// table, writes JSON.
+    /// client, in the same run (build with `--release`): prints a table,
+    /// writes JSON.
     Bench {
         /// Calls per latency measure.
         #[arg(long, default_value_t = 2_000)]
@@ -117,299 +62,22 @@ enum Command {
         #[arg(long)]
         current_thread: bool,
     },
-    /// Serve the gateway (REST and MCP over HTTP) the way `wasmtime serve`
-    /// does: one instance per request, with this host's limits and Discord
-    /// limiter. DISCORD_* and GATEWAY_* settings pass through (tokens do
-    /// not: callers send them per request).
-    Serve {
-        /// The loopback port to listen on.
-        #[arg(long, default_value_t = 8787)]
-        port: u16,
-        /// The gateway component (defaults to the one built from this source).
-        #[arg(long, value_name = "WASM")]
-        gateway: Option<PathBuf>,
-    },
-    /// Serve the tools to an agent as an MCP server over stdio. The
-    /// credential is a connected user's (with --connection and
-    /// --identifier, refreshed as needed; one more tool hands out the link
-    /// to connect), or comes from DISCORD_BEARER_TOKEN or DISCORD_BOT_TOKEN.
-    Mcp {
-        /// Use this connection's stored token for --identifier.
-        #[arg(long, requires = "identifier")]
-        connection: Option<String>,
-        /// The connected user whose token to use.
-        #[arg(long, requires = "connection")]
-        identifier: Option<String>,
-        /// Serve Streamable HTTP at http://127.0.0.1:PORT/mcp instead of
-        /// stdio (loopback only; browsers only from loopback origins).
-        #[arg(long, value_name = "PORT")]
-        serve_http: Option<u16>,
-    },
-    /// Run the Discord sandbox alone until interrupted.
-    Sandbox {
-        /// The loopback port to listen on.
-        #[arg(long, default_value_t = 8086)]
-        port: u16,
-        /// Requests per second the sandbox allows each route and caller
-        /// before it answers 429 (Discord's per-route limits); 0 for none,
-        /// as benchmarks want.
-        #[arg(long, env = "DISCORD_SANDBOX_RATE_LIMIT", default_value_t = 50)]
-        rate_limit: u32,
-    },
-}
-
-/// A user of a connection.
-#[derive(clap::Args)]
-struct UserArgs {
-    /// The connection's name.
-    #[arg(long, default_value = "discord")]
-    connection: String,
-    /// The host's identifier for the user.
-    #[arg(long)]
-    identifier: String,
-}
-
-impl UserArgs {
-    fn key(&self) -> ConnectionKey {
-        ConnectionKey::new(&self.connection, &self.identifier)
-    }
-}
-
-#[derive(Subcommand)]
-enum AuthCommand {
-    /// Print an authorization link, wait for Discord's redirect on a
-    /// loopback listener, check its state, exchange the code, store the tokens.
-    Link {
-        #[command(flatten)]
-        user: UserArgs,
-        /// A scope to ask for (repeatable; defaults to the connection's).
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
-        /// The redirect listener's loopback port (0 picks a free one).
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// How long to wait for the redirect, in seconds.
-        #[arg(long, default_value_t = 300)]
-        timeout: u64,
-    },
-    /// List connected users (never their tokens).
-    List,
-    /// Revoke a user's grant at Discord and forget the tokens.
-    Revoke {
-        #[command(flatten)]
-        user: UserArgs,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum CredentialChoice {
-    Auto,
-    None,
-    Bearer,
-    Bot,
-}
-
-fn credential_from_env(choice: CredentialChoice) -> anyhow::Result<Credential> {
-    let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    let bearer = var("DISCORD_BEARER_TOKEN");
-    let bot = var("DISCORD_BOT_TOKEN");
-    Ok(match choice {
-        CredentialChoice::None => Credential::None,
-        CredentialChoice::Bearer => {
-            Credential::Bearer(bearer.context("DISCORD_BEARER_TOKEN is not set")?)
-        }
-        CredentialChoice::Bot => Credential::Bot(bot.context("DISCORD_BOT_TOKEN is not set")?),
-        CredentialChoice::Auto => match (bearer, bot) {
-            (Some(_), Some(_)) => bail!(
-                "both DISCORD_BEARER_TOKEN and DISCORD_BOT_TOKEN are set: pick one with --credential"
-            ),
-            (Some(token), None) => Credential::Bearer(token),
-            (None, Some(token)) => Credential::Bot(token),
-            (None, None) => Credential::None,
-        },
-    })
 }
 
 impl Cli {
-    /// The component, with the Discord endpoints given on the command line.
-    fn connector(&self) -> anyhow::Result<Connector> {
-        let component = self
-            .component
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(BUILT_COMPONENT));
-        let mut connector = Connector::from_file(&component)?;
-        if let Some(api_base) = &self.api_base {
-            connector = connector.with_env("DISCORD_API_BASE", api_base);
-        }
-        if let Some(authorize_url) = &self.authorize_url {
-            connector = connector.with_env("DISCORD_AUTHORIZE_URL", authorize_url);
-        }
-        Ok(connector)
-    }
-
-    fn token_store(&self) -> anyhow::Result<TokenStore> {
-        TokenStore::open(&self.store).with_context(|| format!("opening {}", self.store.display()))
-    }
-
-    fn authorizer(&self) -> anyhow::Result<Authorizer> {
-        let clients = ClientRegistry::load(self.config.as_deref())?;
-        Ok(Authorizer::new(
-            self.connector()?,
-            Arc::new(self.token_store()?),
-            clients,
-        ))
-    }
-}
-
-/// Prints a tool's output (JSON pretty, binary to `output`) or its error.
-fn report(result: Result<Output, Error>, output: &Path) -> anyhow::Result<ExitCode> {
-    match result {
-        Ok(Output::Json(json)) => {
-            let pretty = serde_json::from_str::<serde_json::Value>(&json)
-                .and_then(|value| serde_json::to_string_pretty(&value))
-                .unwrap_or(json);
-            println!("{pretty}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Ok(Output::Binary(blob)) => {
-            std::fs::write(output, &blob.data)
-                .with_context(|| format!("writing {}", output.display()))?;
-            println!(
-                "wrote {} bytes of {} to {}",
-                blob.data.len(),
-                blob.content_type,
-                output.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(error) => {
-            let Some(error) = error.component() else {
-                return Err(error.into());
-            };
-            let details = error
-                .details
-                .as_deref()
-                .and_then(|details| serde_json::from_str::<serde_json::Value>(details).ok());
-            let report = serde_json::json!({
-                "kind": error.kind.to_string(),
-                "message": error.message,
-                "status": error.status,
-                "code": error.code,
-                "details": details,
-                "retry_after_ms": error.retry_after_ms,
-            });
-            eprintln!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(ExitCode::FAILURE)
-        }
-    }
-}
-
-async fn tools(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
-    let tools = cli.connector()?.list_tools().await?;
-    let kinds =
-        |tool: &Tool| -> Vec<String> { tool.accepts.iter().map(ToString::to_string).collect() };
-    if json {
-        let tools: Vec<serde_json::Value> = tools
-            .iter()
-            .map(|tool| {
-                let schema: serde_json::Value =
-                    serde_json::from_str(&tool.input_schema).unwrap_or_default();
-                serde_json::json!({
-                    "name": tool.name,
-                    "description": tool.description,
-                    "input_schema": schema,
-                    "scopes": tool.scopes,
-                    "accepts": kinds(tool),
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&tools)?);
-    } else {
-        println!("{:<52} {:<18} SCOPES", "TOOL", "ACCEPTS");
-        for tool in &tools {
-            println!(
-                "{:<52} {:<18} {}",
-                tool.name,
-                kinds(tool).join(","),
-                tool.scopes.join(" ")
-            );
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn auth(cli: &Cli, command: &AuthCommand) -> anyhow::Result<ExitCode> {
-    match command {
-        AuthCommand::Link {
-            user,
-            scopes,
-            port,
-            timeout,
-        } => {
-            let authorizer = cli.authorizer()?;
-            let listener = CallbackListener::bind(*port).await?;
-            let pending = authorizer
-                .link(&user.connection, &listener.redirect_uri()?, scopes)
-                .await?;
-            println!(
-                "Open this link to connect {}:\n\n  {}\n",
-                user.key(),
-                pending.url
-            );
-            println!(
-                "Waiting for Discord's redirect on {} ...",
-                pending.redirect_uri
-            );
-            let callback = listener
-                .wait(&pending.state, Duration::from_secs(*timeout))
-                .await?;
-            let Some(code) = callback.code else {
-                bail!(
-                    "the authorization did not complete: {}",
-                    callback.error.unwrap_or_else(|| "no code".to_owned())
-                );
-            };
-            let state = callback.state.unwrap_or_default();
-            let stored = authorizer
-                .complete(&pending, &user.identifier, &code, &state)
-                .await?;
-            println!(
-                "Connected {}: scopes {}",
-                user.key(),
-                stored.scopes.join(" ")
-            );
-        }
-        AuthCommand::List => {
-            println!(
-                "{:<16} {:<24} {:<12} {:<8} SCOPES",
-                "CONNECTION", "IDENTIFIER", "EXPIRES IN", "STATE"
-            );
-            for (key, token) in cli.token_store()?.list()? {
-                let expires_in = token
-                    .expires_at
-                    .duration_since(SystemTime::now())
-                    .map_or("expired".to_owned(), |left| format!("{}s", left.as_secs()));
-                let state = if token.needs_reauthorization {
-                    "reauth"
-                } else {
-                    "ok"
-                };
-                println!(
-                    "{:<16} {:<24} {:<12} {:<8} {}",
-                    key.connection,
-                    key.identifier,
-                    expires_in,
-                    state,
-                    token.scopes.join(" ")
-                );
+    /// The component's bytes: the file given, else the one built from this source.
+    fn component(&self) -> anyhow::Result<Vec<u8>> {
+        match &self.component {
+            Some(path) => {
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))
             }
-        }
-        AuthCommand::Revoke { user } => {
-            cli.authorizer()?.revoke(&user.key()).await?;
-            println!("Revoked {} and forgot its tokens", user.key());
+            None => Ok(discord_artifacts::CONNECTOR.to_vec()),
         }
     }
-    Ok(ExitCode::SUCCESS)
+
+    fn connector(&self) -> anyhow::Result<Connector> {
+        Ok(Connector::from_bytes(&self.component()?)?)
+    }
 }
 
 async fn run_demo(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -445,26 +113,55 @@ async fn run_demo(cli: &Cli) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn serve(gateway: Option<&Path>, port: u16) -> anyhow::Result<ExitCode> {
-    let path = gateway.map_or_else(
-        || PathBuf::from(host_test::BUILT_GATEWAY),
-        Path::to_path_buf,
-    );
-    let mut server =
-        Server::from_file(&path)?.with_limiter(Arc::new(discord_host::DiscordLimiter::default()));
-    for (name, value) in std::env::vars() {
-        let passed = name.starts_with("DISCORD_") || name.starts_with("GATEWAY_");
-        let token = matches!(name.as_str(), "DISCORD_BEARER_TOKEN" | "DISCORD_BOT_TOKEN");
-        if passed && !token {
-            server = server.with_env(name, value);
-        }
-    }
-    let (address, serving) = server.bind(([127, 0, 0, 1], port).into()).await?;
-    println!(
-        "Serving {} on http://{address} (REST under /v1, MCP at /mcp)",
-        path.display()
-    );
-    serving.await??;
+async fn run_load(
+    cli: &Cli,
+    calls: usize,
+    concurrency: usize,
+    fault_rate: f64,
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
+    let sandbox = Sandbox::start().await?;
+    sandbox.set_rate_limit(RateLimitPolicy {
+        limit: u32::MAX,
+        window: Duration::from_secs(1),
+    });
+    sandbox.set_chaos(Some((fault_rate, seed)));
+    let connector = cli
+        .connector()?
+        .with_env("DISCORD_API_BASE", sandbox.base_url());
+    let report = load::run(&connector, calls, concurrency).await;
+    println!("{}", report.summary());
+    let whole = report.lost == 0 && report.mismatched == 0 && report.calls == calls;
+    Ok(if whole {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn run_bench(
+    cli: &Cli,
+    plan: bench::Plan,
+    json: &std::path::Path,
+    current_thread: bool,
+) -> anyhow::Result<ExitCode> {
+    let wasm = cli.component()?;
+    let report = if current_thread {
+        tokio::task::spawn_blocking(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(bench::run(&wasm, plan))
+        })
+        .await??
+    } else {
+        // On a worker thread, as every throughput task is: the main thread
+        // would add a cross-thread wake-up to each measure.
+        tokio::spawn(async move { bench::run(&wasm, plan).await }).await??
+    };
+    println!("{report}");
+    std::fs::write(json, serde_json::to_string_pretty(&report)?)?;
+    eprintln!("wrote {}", json.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -476,30 +173,13 @@ async fn main() -> anyhow::Result<ExitCode> {
         .init();
     let cli = Cli::parse();
     match &cli.command {
-        Command::Tools { json } => tools(&cli, *json).await,
-        Command::Call {
-            tool,
-            arguments,
-            credential,
-            connection,
-            identifier,
-            output,
-        } => {
-            let result = match (connection, identifier) {
-                (Some(connection), Some(identifier)) => {
-                    let key = ConnectionKey::new(connection, identifier);
-                    cli.authorizer()?.execute_tool(&key, tool, arguments).await
-                }
-                _ => {
-                    let credential = credential_from_env(*credential)?;
-                    cli.connector()?
-                        .execute_tool(tool, arguments, &credential)
-                        .await
-                }
-            };
-            report(result, output)
-        }
-        Command::Auth(command) => auth(&cli, command).await,
+        Command::Demo => run_demo(&cli).await,
+        Command::Load {
+            calls,
+            concurrency,
+            fault_rate,
+            seed,
+        } => run_load(&cli, *calls, *concurrency, *fault_rate, *seed).await,
         Command::Bench {
             calls,
             throughput_calls,
@@ -507,94 +187,12 @@ async fn main() -> anyhow::Result<ExitCode> {
             json,
             current_thread,
         } => {
-            let plan = host_test::bench::Plan {
+            let plan = bench::Plan {
                 calls: *calls,
                 throughput_calls: *throughput_calls,
                 instantiations: *instantiations,
             };
-            let wasm = cli
-                .component
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(BUILT_COMPONENT));
-            let report = if *current_thread {
-                tokio::task::spawn_blocking(move || {
-                    tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()?
-                        .block_on(host_test::bench::run(&wasm, plan))
-                })
-                .await??
-            } else {
-                // On a worker thread, as every throughput task is: the main
-                // thread would add a cross-thread wake-up to each measure.
-                tokio::spawn(async move { host_test::bench::run(&wasm, plan).await }).await??
-            };
-            println!("{report}");
-            std::fs::write(json, serde_json::to_string_pretty(&report)?)?;
-            eprintln!("wrote {}", json.display());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Load {
-            calls,
-            concurrency,
-            fault_rate,
-            seed,
-        } => {
-            let sandbox = Sandbox::start().await?;
-            sandbox.set_rate_limit(sandbox::RateLimitPolicy {
-                limit: u32::MAX,
-                window: Duration::from_secs(1),
-            });
-            sandbox.set_chaos(Some((*fault_rate, *seed)));
-            let connector = cli
-                .connector()?
-                .with_env("DISCORD_API_BASE", sandbox.base_url());
-            let report = host_test::load::run(&connector, *calls, *concurrency).await;
-            println!("{}", report.summary());
-            let whole = report.lost == 0 && report.mismatched == 0 && report.calls == *calls;
-            Ok(if whole {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
-        Command::Demo => run_demo(&cli).await,
-        Command::Mcp {
-            connection,
-            identifier,
-            serve_http,
-        } => {
-            let credentials = match (connection, identifier) {
-                (Some(connection), Some(identifier)) => Credentials::Account {
-                    authorizer: Arc::new(cli.authorizer()?),
-                    key: ConnectionKey::new(connection, identifier),
-                },
-                _ => Credentials::Fixed(credential_from_env(CredentialChoice::Auto)?),
-            };
-            let server = McpServer::new(cli.connector()?, credentials);
-            match serve_http {
-                Some(port) => server.serve_http(*port).await?,
-                None => server.serve_stdio().await?,
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Serve { port, gateway } => serve(gateway.as_deref(), *port).await,
-        Command::Sandbox { port, rate_limit } => {
-            let sandbox = Sandbox::start_on(([127, 0, 0, 1], *port).into()).await?;
-            sandbox.set_rate_limit(sandbox::RateLimitPolicy {
-                limit: if *rate_limit == 0 {
-                    u32::MAX
-                } else {
-                    *rate_limit
-                },
-                window: Duration::from_secs(1),
-            });
-            println!("DISCORD_API_BASE={}", sandbox.base_url());
-            println!("DISCORD_AUTHORIZE_URL={}", sandbox.authorize_url());
-            println!("DISCORD_CLIENT_ID={}", sandbox::tokens::APPLICATION_ID);
-            println!("DISCORD_CLIENT_SECRET={}", sandbox::CLIENT_SECRET);
-            tokio::signal::ctrl_c().await?;
-            Ok(ExitCode::SUCCESS)
+            run_bench(&cli, plan, json, *current_thread).await
         }
     }
 }

@@ -1,12 +1,12 @@
 //! The Spin and wasmCloud manifests in `deploy/` name the artifact that
-//! `cargo xtask dist` writes and every setting the composed gateway reads.
+//! `cargo xtask dist` writes and every setting the composed REST/MCP component reads.
 
 use std::collections::BTreeSet;
 
 fn every_setting() -> BTreeSet<&'static str> {
     discord_connector::config::SETTINGS
         .iter()
-        .chain(discord_gateway::rest::SETTINGS)
+        .chain(discord_rest_mcp::settings::SETTINGS)
         .copied()
         .collect()
 }
@@ -19,7 +19,7 @@ fn manifest(name: &str) -> String {
 }
 
 #[test]
-fn the_spin_manifest_serves_the_composed_gateway_with_every_setting() {
+fn the_spin_manifest_serves_the_composed_rest_mcp_component_with_every_setting() {
     let spin: toml::Value = toml::from_str(&manifest("spin.toml")).expect("valid TOML");
     assert_eq!(spin["spin_manifest_version"].as_integer(), Some(2));
     let trigger = &spin["trigger"]["http"][0];
@@ -27,7 +27,7 @@ fn the_spin_manifest_serves_the_composed_gateway_with_every_setting() {
     let component = &spin["component"][name];
     assert_eq!(
         component["source"].as_str(),
-        Some("../dist/discord_gateway.wasm")
+        Some("../dist/discord_rest_mcp.wasm")
     );
     assert_eq!(
         component["allowed_outbound_hosts"].as_array().map(Vec::len),
@@ -57,7 +57,7 @@ fn the_spin_manifest_serves_the_composed_gateway_with_every_setting() {
 }
 
 #[test]
-fn the_wasmcloud_manifest_serves_the_composed_gateway_with_every_setting() {
+fn the_wasmcloud_manifest_serves_the_composed_rest_mcp_component_with_every_setting() {
     let text = manifest("wasmcloud.yaml");
     let documents: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&text)
         .map(|document| serde::Deserialize::deserialize(document).expect("valid YAML"))
@@ -75,7 +75,7 @@ fn the_wasmcloud_manifest_serves_the_composed_gateway_with_every_setting() {
     );
     assert_eq!(
         workload["metadata"]["annotations"]["agent-tools.dev/artifact"].as_str(),
-        Some("dist/discord_gateway.wasm")
+        Some("dist/discord_rest_mcp.wasm")
     );
     let spec = &workload["spec"]["template"]["spec"];
     let handler = &spec["hostInterfaces"][0];
@@ -92,7 +92,7 @@ fn the_wasmcloud_manifest_serves_the_composed_gateway_with_every_setting() {
         component["image"]
             .as_str()
             .unwrap()
-            .contains("discord_gateway.wasm")
+            .contains("discord_rest_mcp.wasm")
     );
     let resources = &component["localResources"];
     assert_eq!(resources["allowedHosts"][0].as_str(), Some("discord.com"));

@@ -1,5 +1,5 @@
-"""Shared set-up: the Discord sandbox (the repository's `discord-host
-sandbox`), started once per session, and connectors pointed at it."""
+"""Shared set-up: the Discord sandbox (the repository's `discord-sandbox`
+binary), started once per session, and connectors pointed at it."""
 
 from __future__ import annotations
 
@@ -17,15 +17,15 @@ from support import BOT_TOKEN, REPO, USER_TOKEN, Sandbox, read_settings
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
     """The sandbox binary (``$DISCORD_SANDBOX_BIN``, default
-    ``<repo>/target/debug/discord-host``) on a free port, killed at the end."""
-    binary = Path(os.environ.get("DISCORD_SANDBOX_BIN", REPO / "target" / "debug" / "discord-host"))
+    ``<repo>/target/debug/discord-sandbox``) on a free port, killed at the end."""
+    binary = Path(os.environ.get("DISCORD_SANDBOX_BIN", REPO / "target" / "debug" / "discord-sandbox"))
     if not binary.is_file():
         pytest.fail(
-            f"the sandbox binary {binary} does not exist: build it with `cargo build -p host-test` "
+            f"the sandbox binary {binary} does not exist: build it with `cargo build -p discord-sandbox` "
             "or point DISCORD_SANDBOX_BIN at it"
         )
     process = subprocess.Popen(
-        [str(binary), "sandbox", "--port", "0"],
+        [str(binary), "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,

@@ -17,7 +17,7 @@ from discord_connector import Connector, Token
 
 REPO = Path(__file__).resolve().parents[2]
 
-# The sandbox's fixed tokens and ids (host-test/src/sandbox/tokens.rs).
+# The sandbox's fixed tokens and ids (sandbox/src/tokens.rs).
 USER_TOKEN = "sbx-user.MTc4NzY1MjYxNjQwOTUzODU2.all-scopes"
 IDENTIFY_ONLY_TOKEN = "sbx-user.MTc4NzY1MjYxNjQwOTUzODU2.identify-only"
 BOT_TOKEN = "sbx-bot.MTE3ODc2NTI2MTY0MDk1Mzg1Ng.GhJkLm.bot-secret"

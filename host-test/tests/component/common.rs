@@ -3,15 +3,16 @@
 use std::sync::OnceLock;
 
 use discord_host::{ComponentError, ComponentErrorKind, Connector, Credential, Output};
-use host_test::BUILT_COMPONENT;
-use host_test::sandbox::Sandbox;
-use host_test::sandbox::tokens::{BOT_TOKEN, USER_TOKEN};
+
+use discord_sandbox::Sandbox;
+use discord_sandbox::tokens::{BOT_TOKEN, USER_TOKEN};
 
 /// The component built from this workspace, compiled once per test binary.
 pub fn compiled() -> &'static Connector {
     static CONNECTOR: OnceLock<Connector> = OnceLock::new();
-    CONNECTOR
-        .get_or_init(|| Connector::from_file(BUILT_COMPONENT).expect("the built component loads"))
+    CONNECTOR.get_or_init(|| {
+        Connector::from_bytes(discord_artifacts::CONNECTOR).expect("the built component loads")
+    })
 }
 
 /// A fresh sandbox and the connector pointed at it.

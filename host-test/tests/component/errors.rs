@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use discord_host::{ComponentErrorKind as ErrorKind, Credential};
-use host_test::sandbox::tokens::{IDENTIFY_ONLY_TOKEN, USER_TOKEN};
-use host_test::sandbox::{Fault, RateLimitPolicy};
+use discord_sandbox::tokens::{IDENTIFY_ONLY_TOKEN, USER_TOKEN};
+use discord_sandbox::{Fault, RateLimitPolicy};
 use serde_json::{Value, json};
 
 use crate::common::{assert_kind, compiled, error_of, json_of, setup, user};

@@ -10,12 +10,14 @@ use std::time::{Duration, Instant};
 use discord_accounts::{Authorizer, CallbackListener, ClientRegistry, ConnectionKey, TokenStore};
 use discord_host::limiter::{DiscordLimiter, LimiterPolicy};
 use discord_host::{ComponentErrorKind, Connector, Credential, ErrorKind, ProxyRequest};
-use host_test::sandbox::Fault;
+use discord_sandbox::Fault;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::common::{compiled, component_error};
-use crate::oauth::{confidential, connect, setup, token_requests};
+use host_test::oauth::{confidential, connect};
+
+use crate::oauth::setup;
 
 /// A store file of its own for one test, removed when dropped.
 struct StoreFile(PathBuf);
@@ -62,7 +64,7 @@ async fn two_processes_refreshing_one_connection_make_one_refresh() {
     );
     assert!(one.is_ok(), "{:?}", one.err().map(|e| e.to_string()));
     assert!(two.is_ok(), "{:?}", two.err().map(|e| e.to_string()));
-    assert_eq!(token_requests(&sandbox, "refresh_token"), 1);
+    assert_eq!(sandbox.token_requests("refresh_token"), 1);
     let row = first.store().get(&key).unwrap().unwrap();
     assert!(!row.needs_reauthorization, "fresh tokens are not marked");
 }
@@ -135,7 +137,7 @@ async fn a_rotated_pair_survives_a_busy_store() {
     });
     let call = authorizer.execute_tool(&key, "discord_get_my_user", "{}");
     let lock_when_sent = async {
-        while token_requests(&sandbox, "refresh_token") == 0 {
+        while sandbox.token_requests("refresh_token") == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         lock_tx.send(()).unwrap();
@@ -151,7 +153,7 @@ async fn a_rotated_pair_survives_a_busy_store() {
         .await;
     assert!(again.is_ok(), "{:?}", again.err().map(|e| e.to_string()));
     assert_eq!(
-        token_requests(&sandbox, "refresh_token"),
+        sandbox.token_requests("refresh_token"),
         1,
         "no refresh with a spent token"
     );
@@ -173,7 +175,7 @@ async fn a_huge_expires_in_is_clamped_not_a_panic() {
         .link("discord", &listener.redirect_uri().unwrap(), &[])
         .await
         .unwrap();
-    let (code, state) = crate::oauth::approve(&pending.url, listener).await;
+    let (code, state) = host_test::oauth::approve(&pending.url, listener).await;
     sandbox.inject(
         Fault::json(
             200,

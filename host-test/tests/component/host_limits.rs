@@ -10,8 +10,8 @@ use discord_host::{
     ComponentErrorKind, Connector, Credential, EgressHooks, ErrorKind, Instance, InstanceLimits,
     Output, add_to_linker_async, bindings::ConnectorPre, call_deadline,
 };
-use host_test::BUILT_COMPONENT;
-use host_test::sandbox::{Fault, RateLimitPolicy};
+
+use discord_sandbox::{Fault, RateLimitPolicy};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -262,7 +262,7 @@ async fn a_host_embeds_the_contract_in_its_own_store() {
     let mut config = wasmtime::Config::new();
     config.epoch_interruption(true);
     let engine = Engine::new(&config).unwrap();
-    let component = Component::from_file(&engine, BUILT_COMPONENT).unwrap();
+    let component = Component::new(&engine, discord_artifacts::CONNECTOR).unwrap();
     let mut linker = Linker::<AgentState>::new(&engine);
     add_to_linker_async(&mut linker).unwrap();
     let pre = ConnectorPre::new(linker.instantiate_pre(&component).unwrap()).unwrap();

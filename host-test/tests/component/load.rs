@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use discord_sandbox::RateLimitPolicy;
 use host_test::load;
-use host_test::sandbox::RateLimitPolicy;
 
 use crate::common::setup;
 

@@ -8,26 +8,17 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use discord_accounts::{
-    Authorizer, CallbackListener, ClientRegistry, ConnectionKey, PendingLink, StoredToken,
-    TokenStore,
+    Authorizer, CallbackListener, ClientRegistry, ConnectionKey, StoredToken, TokenStore,
 };
 use discord_host::{
-    Client, ComponentErrorKind as ErrorKind, Connector, Credential, ErrorKind as HostErrorKind,
-    LinkRequest, Output,
+    Client, ComponentErrorKind as ErrorKind, Connector, Credential, LinkRequest, Output,
 };
-use host_test::demo::follow_as_browser;
-use host_test::sandbox::tokens::APPLICATION_ID;
-use host_test::sandbox::{CLIENT_SECRET, Sandbox};
+use discord_sandbox::Sandbox;
+use discord_sandbox::tokens::APPLICATION_ID;
+use host_test::oauth::{approve, confidential, connect};
 use sha2::{Digest, Sha256};
 
 use crate::common::{assert_kind, compiled, component_error};
-
-pub fn confidential() -> Client {
-    Client {
-        client_id: APPLICATION_ID.to_owned(),
-        client_secret: Some(CLIENT_SECRET.to_owned()),
-    }
-}
 
 fn public() -> Client {
     Client {
@@ -64,30 +55,6 @@ fn query_of(url: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Sends the user to `url` (the sandbox approves) and returns the code and
-/// state the redirect brought to `listener`.
-pub async fn approve(url: &str, listener: CallbackListener) -> (String, String) {
-    let state = query_of(url)
-        .into_iter()
-        .find(|(name, _)| name == "state")
-        .expect("the link has a state")
-        .1;
-    let url = url.to_owned();
-    let browser = tokio::spawn(async move { follow_as_browser(&url).await });
-    let callback = listener
-        .wait(&state, Duration::from_secs(10))
-        .await
-        .expect("a redirect");
-    browser
-        .await
-        .expect("the browser task ends")
-        .expect("the browser got through");
-    (
-        callback.code.expect("a code"),
-        callback.state.expect("a state"),
-    )
-}
-
 /// A link from the component, approved: (redirect URI, code, verifier).
 async fn approved_code(connector: &Connector) -> (String, String, String) {
     let listener = CallbackListener::bind(0).await.unwrap();
@@ -99,16 +66,6 @@ async fn approved_code(connector: &Connector) -> (String, String, String) {
     let (code, state) = approve(&link.url, listener).await;
     assert_eq!(state, link.state);
     (redirect_uri, code, link.code_verifier)
-}
-
-pub fn token_requests(sandbox: &Sandbox, grant_type: &str) -> usize {
-    let marker = format!("grant_type={grant_type}");
-    sandbox
-        .requests()
-        .iter()
-        .filter(|request| request.path_and_query.ends_with("/oauth2/token"))
-        .filter(|request| String::from_utf8_lossy(&request.body).contains(&marker))
-        .count()
 }
 
 #[tokio::test]
@@ -452,20 +409,6 @@ fn authorizer(connector: &Connector, margin: Duration) -> Authorizer {
     .with_refresh_margin(margin)
 }
 
-/// Connects `identifier` through the whole link flow.
-pub async fn connect(authorizer: &Authorizer, identifier: &str) -> StoredToken {
-    let listener = CallbackListener::bind(0).await.unwrap();
-    let pending: PendingLink = authorizer
-        .link("discord", &listener.redirect_uri().unwrap(), &[])
-        .await
-        .unwrap();
-    let (code, state) = approve(&pending.url, listener).await;
-    authorizer
-        .complete(&pending, identifier, &code, &state)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_mismatched_state_exchanges_nothing() {
     let (sandbox, connector) = setup().await;
@@ -481,10 +424,10 @@ async fn a_mismatched_state_exchanges_nothing() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error.kind(), HostErrorKind::StateMismatch),
+        matches!(error.kind(), discord_accounts::ErrorKind::StateMismatch),
         "{error}"
     );
-    assert_eq!(token_requests(&sandbox, "authorization_code"), 0);
+    assert_eq!(sandbox.token_requests("authorization_code"), 0);
     assert!(
         authorizer
             .store()
@@ -506,7 +449,7 @@ async fn a_token_near_expiry_is_refreshed_before_use() {
         .await;
     assert!(result.is_ok());
     assert_eq!(
-        token_requests(&sandbox, "refresh_token"),
+        sandbox.token_requests("refresh_token"),
         1,
         "expiring within the margin: refreshed first"
     );
@@ -537,7 +480,7 @@ async fn thirty_two_concurrent_calls_share_one_refresh() {
         assert!(matches!(output, Output::Json(_)));
     }
     assert_eq!(
-        token_requests(&sandbox, "refresh_token"),
+        sandbox.token_requests("refresh_token"),
         1,
         "exactly one refresh reached Discord"
     );
@@ -563,7 +506,7 @@ async fn a_401_refreshes_once_and_retries() {
         .execute_tool(&key, "discord_get_my_user", "{}")
         .await;
     assert!(result.is_ok(), "{:?}", result.err().map(|e| e.to_string()));
-    assert_eq!(token_requests(&sandbox, "refresh_token"), 1);
+    assert_eq!(sandbox.token_requests("refresh_token"), 1);
 }
 
 #[tokio::test]
@@ -584,7 +527,10 @@ async fn a_failed_refresh_asks_for_reauthorization() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error.kind(), HostErrorKind::NeedsReauthorization { .. }),
+        matches!(
+            error.kind(),
+            discord_accounts::ErrorKind::NeedsReauthorization { .. }
+        ),
         "{error}"
     );
     assert!(error.to_string().contains("re-authorization"), "{error}");
@@ -605,7 +551,7 @@ async fn a_failed_refresh_asks_for_reauthorization() {
         .unwrap_err();
     assert!(matches!(
         again.kind(),
-        HostErrorKind::NeedsReauthorization { .. }
+        discord_accounts::ErrorKind::NeedsReauthorization { .. }
     ));
     assert_eq!(
         sandbox.requests().len(),
@@ -636,7 +582,10 @@ async fn revoking_a_connection_forgets_it() {
         .execute_tool(&key, "discord_get_my_user", "{}")
         .await
         .unwrap_err();
-    assert!(matches!(error.kind(), HostErrorKind::NotConnected { .. }));
+    assert!(matches!(
+        error.kind(),
+        discord_accounts::ErrorKind::NotConnected { .. }
+    ));
 }
 
 #[test]

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use discord_host::{Client, ComponentErrorKind as ErrorKind, Credential, Output};
-use host_test::sandbox::tokens::APPLICATION_ID;
-use host_test::sandbox::{CLIENT_SECRET, Fault};
+use discord_sandbox::tokens::APPLICATION_ID;
+use discord_sandbox::{CLIENT_SECRET, Fault};
 use serde_json::json;
 
 use crate::common::{assert_kind, component_error, error_of, json_of, setup, user};

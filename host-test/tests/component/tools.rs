@@ -2,8 +2,8 @@
 //! output the component returned.
 
 use discord_host::{Credential, Output};
+use discord_sandbox::tokens::{BOT_TOKEN, USER_TOKEN};
 use host_test::demo;
-use host_test::sandbox::tokens::{BOT_TOKEN, USER_TOKEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::{expected_authorization, json_of, setup, user};

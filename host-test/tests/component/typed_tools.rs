@@ -1,4 +1,4 @@
-//! The typed-tools world (`dist/discord_tools.wasm`) in wasmtime: its
+//! The typed-tools world (`dist/discord_typed_tools.wasm`) in wasmtime: its
 //! exports called with typed values, the credential from the component's
 //! environment, and the docs runtimes such as wassette show.
 
@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use discord_host::limiter::DiscordLimiter;
 use discord_host::{EgressHooks, add_to_linker_async};
-use host_test::BUILT_TOOLS;
-use host_test::sandbox::Sandbox;
-use host_test::sandbox::tokens::USER_TOKEN;
+
+use discord_sandbox::Sandbox;
+use discord_sandbox::tokens::USER_TOKEN;
 use wasmtime::component::{Component, Linker, ResourceTable, Val};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::WasiCtx;
@@ -27,7 +27,7 @@ impl Typed {
         let mut config = wasmtime::Config::new();
         config.epoch_interruption(true);
         let engine = Engine::new(&config).unwrap();
-        let component = Component::from_file(&engine, BUILT_TOOLS).unwrap();
+        let component = Component::new(&engine, discord_artifacts::TYPED_TOOLS).unwrap();
         let mut linker = Linker::<AgentState>::new(&engine);
         add_to_linker_async(&mut linker).unwrap();
         let env: Vec<(String, String)> = env
@@ -173,13 +173,13 @@ async fn without_a_token_in_the_environment_a_user_tool_says_what_is_missing() {
     assert!(gateway["url"].as_str().unwrap().starts_with("wss://"));
     assert!(
         sandbox.requests().len() == 1,
-        "only the gateway call went out"
+        "only the REST/MCP component call went out"
     );
 }
 
 #[test]
 fn the_component_carries_its_docs_for_runtimes() {
-    let bytes = std::fs::read(BUILT_TOOLS).unwrap();
+    let bytes = discord_artifacts::TYPED_TOOLS.to_vec();
     let at = bytes
         .windows(b"package-docs".len())
         .position(|window| window == b"package-docs")

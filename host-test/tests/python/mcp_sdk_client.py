@@ -1,4 +1,4 @@
-"""The official MCP Python SDK as a client of the served gateway.
+"""The official MCP Python SDK as a client of the served REST/MCP component.
 
 Connects over Streamable HTTP with a bearer header, lists the tools, calls a
 JSON tool, the PNG tool and a tool that fails, and prints what it got as one

@@ -1,13 +1,13 @@
-// Starts the Discord sandbox (`discord-host sandbox --port 0`) in a child
+// Starts the Discord sandbox (`discord-sandbox --port 0`) in a child
 // process: the component's calls block this thread, so the server cannot
 // live in it.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const SANDBOX_BIN = process.env.DISCORD_SANDBOX_BIN ?? fileURLToPath(new URL('../../../target/debug/discord-host', import.meta.url));
+export const SANDBOX_BIN = process.env.DISCORD_SANDBOX_BIN ?? fileURLToPath(new URL('../../../target/debug/discord-sandbox', import.meta.url));
 
-/** The sandbox's fixed tokens and ids (host-test/src/sandbox/tokens.rs). */
+/** The sandbox's fixed tokens and ids (sandbox/src/tokens.rs). */
 export const USER_TOKEN = 'sbx-user.MTc4NzY1MjYxNjQwOTUzODU2.all-scopes';
 export const IDENTIFY_ONLY_TOKEN = 'sbx-user.MTc4NzY1MjYxNjQwOTUzODU2.identify-only';
 export const BOT_TOKEN = 'sbx-bot.MTE3ODc2NTI2MTY0MDk1Mzg1Ng.GhJkLm.bot-secret';
@@ -74,9 +74,9 @@ export function startProcess(command, args, keys, { timeoutMs = 30_000 } = {}) {
 /** A running sandbox: { apiBase, authorizeUrl, clientId, clientSecret, origin, stop() }. */
 export async function startSandbox() {
   if (!existsSync(SANDBOX_BIN)) {
-    throw new Error(`the sandbox binary ${SANDBOX_BIN} does not exist: build it (cargo build -p host-test) or set DISCORD_SANDBOX_BIN`);
+    throw new Error(`the sandbox binary ${SANDBOX_BIN} does not exist: build it (cargo build -p discord-sandbox) or set DISCORD_SANDBOX_BIN`);
   }
-  const { values, stop } = await startProcess(SANDBOX_BIN, ['sandbox', '--port', '0'], KEYS);
+  const { values, stop } = await startProcess(SANDBOX_BIN, ['--port', '0'], KEYS);
   const apiBase = values.DISCORD_API_BASE;
   if (!/^http:\/\/127\.0\.0\.1:[1-9][0-9]*\/api\/v10$/.test(apiBase)) {
     await stop();

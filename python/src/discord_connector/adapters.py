@@ -33,7 +33,7 @@ def _credential_for(credential: CredentialChoice, name: str) -> Optional[Credent
 
 
 def title_of(name: str) -> str:
-    """A human title from a tool's name, as the gateway makes it: the
+    """A human title from a tool's name, as the REST/MCP component makes it: the
     provider prefix dropped, words spaced, the first capitalised
     (``discord_get_my_user`` -> ``"Get my user"``)."""
     words = (name.split("_", 1)[1] if "_" in name else name).replace("_", " ")
@@ -78,7 +78,7 @@ def openai_tools(connector: "Connector", *, api: str = "chat") -> List[Dict[str,
 
 
 def mcp_tools(connector: "Connector") -> List[Dict[str, Any]]:
-    """The tools as MCP ``tools/list`` entries, as the gateway lists them:
+    """The tools as MCP ``tools/list`` entries, as the REST/MCP component lists them:
     ``name``, ``title``, ``description``, ``inputSchema`` and annotations
     (every tool reads: ``readOnlyHint`` and ``openWorldHint`` are true)."""
     entries = []
@@ -165,7 +165,7 @@ def mcp_call(
     arguments: Union[str, Dict[str, Any], None],
     credential: CredentialChoice = None,
 ) -> Dict[str, Any]:
-    """Runs a tool and returns an MCP ``tools/call`` result, as the gateway
+    """Runs a tool and returns an MCP ``tools/call`` result, as the REST/MCP component
     shapes it: JSON as a text block plus ``structuredContent`` (an array as
     ``{"items": [...]}``), binary content as an image block, a
     :class:`ConnectorError` as ``isError`` with the kind, status, code and

@@ -1,4 +1,4 @@
-//! Every object in the sandbox's `src/sandbox/fixtures.json` is shaped as
+//! Every object in the sandbox's `src/fixtures.json` is shaped as
 //! Discord's OpenAPI description (`openapi/discord-openapi-subset.json`)
 //! says: each fixture is validated against its `components/schemas` entry,
 //! with `$ref`s resolved against the whole spec document.
@@ -29,7 +29,7 @@ fn spec() -> Value {
 }
 
 fn fixtures() -> Value {
-    load("src/sandbox/fixtures.json")
+    load("src/fixtures.json")
 }
 
 /// Gives every object schema with `properties` and no `additionalProperties`

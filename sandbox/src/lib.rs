@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
-//! use host_test::sandbox::{Fault, Sandbox};
+//! use discord_sandbox::{Fault, Sandbox};
 //!
 //! let sandbox = Sandbox::start().await?;
 //! println!("DISCORD_API_BASE={}", sandbox.base_url());
@@ -196,6 +196,17 @@ impl Sandbox {
     /// Every request received so far, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.requests).clone()
+    }
+
+    /// How many token requests with `grant_type` (`authorization_code`,
+    /// `refresh_token`) reached the sandbox so far.
+    pub fn token_requests(&self, grant_type: &str) -> usize {
+        let marker = format!("grant_type={grant_type}");
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|request| request.path_and_query.ends_with("/oauth2/token"))
+            .filter(|request| String::from_utf8_lossy(&request.body).contains(&marker))
+            .count()
     }
 
     /// Makes `token` valid with `grant` (replacing any grant it had).

@@ -1,6 +1,6 @@
 //! `discord-host mcp`: the connector as a local MCP server over stdio, on
-//! rmcp (the official Rust SDK). Results and errors follow the gateway's MCP
-//! rules exactly: the JSON shapes come from [`discord_gateway::mcp`] and are
+//! rmcp (the official Rust SDK). Results and errors follow the REST/MCP component's MCP
+//! rules exactly: the JSON shapes come from [`discord_rest_mcp::mcp`] and are
 //! read into rmcp's types.
 //!
 //! The credential of every call comes from the host, never from the agent:
@@ -10,9 +10,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use discord_accounts::{Authorizer, CallbackListener, ConnectionKey};
-use discord_gateway::mcp::{error_result, image_result, json_result, tool_entry};
-use discord_host::{Connector, Credential, Error, ErrorKind, Output};
+use discord_accounts::{Authorizer, CallbackListener, ConnectionKey, Error, ErrorKind};
+use discord_host::{Connector, Credential, Output};
+use discord_rest_mcp::mcp::{error_result, image_result, json_result, tool_entry};
 use futures_util::StreamExt;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, InitializeResult,
@@ -146,14 +146,8 @@ impl McpServer {
                 tokio::spawn(async move {
                     let completed = async {
                         let callback = listener.wait(&pending.state, LINK_TIMEOUT).await?;
-                        let Some(code) = callback.code else {
-                            return Err(Error::new(ErrorKind::AuthorizationRefused {
-                                error: callback.error.unwrap_or_default(),
-                            }));
-                        };
-                        let state = callback.state.unwrap_or_default();
                         authorizer
-                            .complete(&pending, &key.identifier, &code, &state)
+                            .complete_redirect(&pending, &key.identifier, &callback)
                             .await
                     };
                     match completed.await {
@@ -271,11 +265,11 @@ impl ServerHandler for McpServer {
         } else {
             let arguments = arguments.to_string();
             let outcome = match &self.credentials {
-                Credentials::Fixed(credential) => {
-                    self.connector
-                        .execute_tool(&request.name, &arguments, credential)
-                        .await
-                }
+                Credentials::Fixed(credential) => self
+                    .connector
+                    .execute_tool(&request.name, &arguments, credential)
+                    .await
+                    .map_err(Error::from),
                 Credentials::Account { authorizer, key } => {
                     authorizer
                         .execute_tool(key, &request.name, &arguments)
@@ -285,7 +279,7 @@ impl ServerHandler for McpServer {
             call_result(outcome)?
         };
         let mut result: CallToolResult = serde_json::from_value(result).map_err(internal)?;
-        // The gateway's shapes predate the 2026-07-28 revision's result type;
+        // The REST/MCP component's shapes predate the 2026-07-28 revision's result type;
         // rmcp drops it again for peers on older revisions.
         result.result_type = Some(ResultType::COMPLETE);
         Ok(result.into())
@@ -338,17 +332,20 @@ async fn relay_stdout(
     let mut lines = BufReader::new(from_rmcp).lines();
     let mut errors_open = true;
     loop {
+        // Parse errors first: each was queued before any later line reached
+        // rmcp, so answers leave in the order their requests came.
         let line = tokio::select! {
-            line = lines.next_line() => match line? {
-                Some(line) => line,
-                None => break,
-            },
+            biased;
             error = parse_errors.recv(), if errors_open => match error {
                 Some(error) => error,
                 None => {
                     errors_open = false;
                     continue;
                 }
+            },
+            line = lines.next_line() => match line? {
+                Some(line) => line,
+                None => break,
             },
         };
         stdout.write_all(line.as_bytes()).await?;

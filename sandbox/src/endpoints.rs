@@ -4,9 +4,9 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value, json};
 
-use super::fixtures::Fixtures;
-use super::tokens::{APPLICATION_ID, Bearer, Grant};
-use super::widget_png;
+use crate::fixtures::Fixtures;
+use crate::tokens::{APPLICATION_ID, Bearer, Grant};
+use crate::widget_png;
 
 /// A Discord endpoint the sandbox serves, with its path values.
 #[derive(Clone, Debug, PartialEq, Eq)]

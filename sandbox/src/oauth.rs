@@ -11,7 +11,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::tokens::{APPLICATION_ID, Bearer, Grant, USER_ID};
+use crate::tokens::{APPLICATION_ID, Bearer, Grant, USER_ID};
 
 /// The sandbox application's client secret.
 pub const CLIENT_SECRET: &str = "sbx-client-secret.7f3a9c2e51d84b06";

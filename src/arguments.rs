@@ -451,6 +451,22 @@ mod tests {
     }
 
     #[test]
+    fn tuples_are_followed_as_arrays_are() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code, reason = "only deserialized")]
+        struct Pair {
+            pair: (Snowflake, bool),
+        }
+        let message = parse::<Pair>(r#"{"pair":["1","yes"]}"#)
+            .unwrap_err()
+            .message;
+        assert_eq!(
+            message,
+            "`pair[1]`: invalid type: string \"yes\", expected a boolean"
+        );
+    }
+
+    #[test]
     fn invite_links_reduce_to_their_code() {
         let code = |input: &str| {
             parse::<Sample>(&format!(r#"{{"id":"1","invite":"{input}"}}"#))

@@ -58,7 +58,7 @@ pub fn execute_tool(
 
 /// Sends `request`, and again while `policy` says a retry may help: short
 /// 429s are waited out, transient failures of GETs backed off.
-pub fn send_with_retries(
+fn send_with_retries(
     request: &Request,
     policy: &RetryPolicy,
     transport: &mut impl Transport,

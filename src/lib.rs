@@ -7,14 +7,14 @@
 //!   generated `input_schemas`) and a [`tool::Tool`] impl;
 //! - [`arguments`] checks a call's arguments against that schema, naming
 //!   the refused field;
-//! - [`route`] writes Discord's paths and knows each one's method, [`query`]
+//! - [`route`] writes Discord's paths and knows each one's method, `query`
 //!   encodes every query string and form body, [`http`] holds requests and
 //!   answers, [`response`] maps answers to outputs and typed
 //!   [`error::Error`]s;
 //! - [`config`] holds every default and the rule for base URLs, which
-//!   [`uri`] reads;
+//!   `uri` reads;
 //! - [`execute`] runs one call over any [`http::Transport`], retrying as
-//!   [`retry`] decides; [`proxy`] confines raw requests to the API base;
+//!   `retry` decides; [`proxy`] confines raw requests to the API base;
 //! - [`oauth`] builds PKCE authorization links and token endpoint requests;
 //! - in the component itself (`cfg(component)`: `wasm32` with the default
 //!   `component` feature), `component` exports the WIT contract in `wit/`,
@@ -83,12 +83,14 @@ pub mod http;
 mod input_schemas;
 pub mod oauth;
 pub mod proxy;
-pub mod query;
+// Internal: `uri` and `query` stand in for the `http` and `form_urlencoded`
+// crates only as far as the connector needs, and `retry` is `execute`'s.
+mod query;
 pub mod response;
-pub mod retry;
+mod retry;
 pub mod route;
 pub mod tool;
-pub mod uri;
+mod uri;
 
 #[cfg(component)]
 mod component;

@@ -3,15 +3,8 @@
 //! endpoint's form bodies and its Basic client credentials.
 //!
 //! Only RFC 3986's unreserved characters stay raw, so a space is always
-//! `%20`, never `+`: every server (and every form or query parser) reads
-//! the result the same way.
-//!
-//! ```
-//! use discord_connector::query;
-//!
-//! assert_eq!(query::encode("a b+c"), "a%20b%2Bc");
-//! assert_eq!(query::string([("q", "x&y=z"), ("e", "")]), "q=x%26y%3Dz&e=");
-//! ```
+//! `%20`, never `+` (`a b+c` is `a%20b%2Bc`): every server (and every form
+//! or query parser) reads the result the same way.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -27,12 +20,14 @@ const UNRESERVED_ONLY: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// `text` percent-encoded as UTF-8, keeping only unreserved characters raw.
-pub fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     utf8_percent_encode(text, UNRESERVED_ONLY).to_string()
 }
 
 /// `pairs` as `name=value` joined by `&`, each name and value encoded.
-pub fn string<N: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (N, V)>) -> String {
+pub(crate) fn string<N: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (N, V)>,
+) -> String {
     let encoded: Vec<String> = pairs
         .into_iter()
         .map(|(name, value)| format!("{}={}", encode(name.as_ref()), encode(value.as_ref())))
@@ -71,5 +66,29 @@ mod tests {
         );
         let owned = [("limit", "5".to_owned())];
         assert_eq!(string(owned.iter().map(|(n, v)| (n, v))), "limit=5");
+    }
+}
+
+/// Held to `form_urlencoded`, natively only, as it and `proptest` are.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod held_to_form_urlencoded {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn queries_decode_to_what_was_encoded(pairs in prop::collection::vec((any::<String>(), any::<String>()), 0..5)) {
+            let encoded = string(pairs.iter().map(|(name, value)| (name, value)));
+            prop_assert!(
+                encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%=&".contains(&b)),
+                "{:?}",
+                encoded
+            );
+            let decoded: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes()).into_owned().collect();
+            prop_assert_eq!(decoded, pairs);
+        }
     }
 }

@@ -10,15 +10,15 @@ use crate::response::retry_after;
 
 /// How patient a call is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// The longest 429 wait the call sits out before reporting `rate-limited`.
-    pub max_rate_limit_wait: Duration,
+    pub(crate) max_rate_limit_wait: Duration,
     /// How many times a request is sent again, at most.
-    pub max_retries: u32,
+    pub(crate) max_retries: u32,
     /// The first backoff after a transient failure; it doubles each time.
-    pub base_backoff: Duration,
+    pub(crate) base_backoff: Duration,
     /// The whole call's deadline: no wait may run past it.
-    pub deadline: Duration,
+    pub(crate) deadline: Duration,
 }
 
 /// The policy of a call with no settings: [`crate::config`]'s defaults.
@@ -35,7 +35,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// How patient a call with `config`'s settings is.
-    pub fn from_config(config: &Config) -> Self {
+    pub(crate) fn from_config(config: &Config) -> Self {
         Self {
             max_rate_limit_wait: config.max_retry_wait,
             deadline: config.timeout,
@@ -46,7 +46,7 @@ impl RetryPolicy {
 
 /// What to do after an attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Keep this outcome.
     Done,
     /// Wait this long, then send again.
@@ -60,7 +60,7 @@ impl RetryPolicy {
     /// The decision after attempt number `retries_so_far + 1` of a `method`
     /// request ended in `outcome`, `elapsed` into the call. `jitter` is a
     /// random number in `[0, 1)`.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         method: Method,
         retries_so_far: u32,

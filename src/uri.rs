@@ -5,20 +5,8 @@
 //! `http` needs `std`, and the component is built without it (see the crate
 //! root), so its rules are kept here, exactly: a URL that `http::Uri`
 //! accepted is accepted, one it refused is refused, and the parts are the
-//! ones it gave; `tests/properties.rs` holds the two together over
+//! ones it gave; the property tests below hold the two together over
 //! generated text.
-//!
-//! ```
-//! use discord_connector::uri::{self, Uri};
-//!
-//! let Some(Uri::Absolute(parts)) = uri::parse("HTTPS://user@[::1]:8080/api?q") else { panic!() };
-//! assert_eq!((parts.scheme, parts.authority), ("https", "user@[::1]:8080"));
-//! assert_eq!(parts.path_and_query, "/api?q");
-//! assert_eq!((uri::host(parts.authority), uri::port(parts.authority)), ("[::1]", Some(8080)));
-//!
-//! assert!(matches!(uri::parse("discord.com"), Some(Uri::Relative)));
-//! assert!(uri::parse("discord.com/api").is_none());
-//! ```
 
 /// The longest URI `http` reads.
 const MAX_LEN: usize = u16::MAX as usize - 1;
@@ -31,7 +19,7 @@ const MAX_COLONS: u32 = 8;
 
 /// A URI `http` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Uri<'a> {
+pub(crate) enum Uri<'a> {
     /// `scheme://authority`, then a path and query.
     Absolute(Parts<'a>),
     /// A path, `*`, or an authority without a scheme.
@@ -40,18 +28,18 @@ pub enum Uri<'a> {
 
 /// An absolute URI's parts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Parts<'a> {
+pub(crate) struct Parts<'a> {
     /// `http` or `https` in lower case, however they were written; any other
     /// scheme as written.
-    pub scheme: &'a str,
+    pub(crate) scheme: &'a str,
     /// What stands between `//` and the path: `[userinfo@]host[:port]`.
-    pub authority: &'a str,
+    pub(crate) authority: &'a str,
     /// The path and query, `/` when there is neither, without a fragment.
-    pub path_and_query: &'a str,
+    pub(crate) path_and_query: &'a str,
 }
 
 /// `text` as a URI, or `None` where `http::Uri` refuses it.
-pub fn parse(text: &str) -> Option<Uri<'_>> {
+pub(crate) fn parse(text: &str) -> Option<Uri<'_>> {
     let bytes = text.as_bytes();
     if bytes.is_empty() || bytes.len() > MAX_LEN {
         return None;
@@ -84,7 +72,7 @@ pub fn parse(text: &str) -> Option<Uri<'_>> {
 
 /// The host of `authority`: after any userinfo, before any port; an IPv6
 /// host keeps its brackets.
-pub fn host(authority: &str) -> &str {
+pub(crate) fn host(authority: &str) -> &str {
     let host_and_port = authority.rsplit('@').next().unwrap_or(authority);
     if host_and_port.starts_with('[') {
         match host_and_port.find(']') {
@@ -98,7 +86,7 @@ pub fn host(authority: &str) -> &str {
 
 /// The port of `authority`: what follows its last `:`, if that is a number
 /// that fits in 16 bits.
-pub fn port(authority: &str) -> Option<u16> {
+pub(crate) fn port(authority: &str) -> Option<u16> {
     let (_, port) = authority.rsplit_once(':')?;
     port.parse().ok()
 }
@@ -246,4 +234,150 @@ fn is_path_char(byte: u8) -> bool {
 /// What `http` takes raw in a query.
 fn is_query_char(byte: u8) -> bool {
     matches!(byte, 0x21 | 0x24..=0x3B | 0x3D | 0x3F..=0x7E)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_an_absolute_uri_into_its_parts() {
+        let Some(Uri::Absolute(parts)) = parse("HTTPS://user@[::1]:8080/api?q") else {
+            panic!("an absolute URI")
+        };
+        assert_eq!(
+            (parts.scheme, parts.authority),
+            ("https", "user@[::1]:8080")
+        );
+        assert_eq!(parts.path_and_query, "/api?q");
+        assert_eq!(
+            (host(parts.authority), port(parts.authority)),
+            ("[::1]", Some(8080))
+        );
+        assert!(matches!(parse("discord.com"), Some(Uri::Relative)));
+        assert!(parse("discord.com/api").is_none());
+    }
+}
+
+/// Held to `http::Uri`, natively only, as `http` and `proptest` are.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod held_to_http {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A URI's scheme, authority and path and query when it is absolute, with
+    /// the authority's host and port.
+    type UriParts = Option<(String, String, String, String, Option<u16>)>;
+
+    /// What the `http` crate reads in `text`: `None` if it refuses it.
+    fn read_by_http(text: &str) -> Option<UriParts> {
+        let uri: http::Uri = text.parse().ok()?;
+        Some(match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => Some((
+                scheme.to_owned(),
+                authority.as_str().to_owned(),
+                uri.path_and_query()
+                    .map_or("/", |path| path.as_str())
+                    .to_owned(),
+                authority.host().to_owned(),
+                authority.port_u16(),
+            )),
+            _ => None,
+        })
+    }
+
+    /// What [`parse`] reads in `text`, in the same terms.
+    fn read_by_us(text: &str) -> Option<UriParts> {
+        Some(match parse(text)? {
+            Uri::Absolute(parts) => Some((
+                parts.scheme.to_owned(),
+                parts.authority.to_owned(),
+                parts.path_and_query.to_owned(),
+                host(parts.authority).to_owned(),
+                port(parts.authority),
+            )),
+            Uri::Relative => None,
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn uris_read_as_http_reads_them(text in prop_oneof![
+            any::<String>(),
+            r"[hHtTpPsS:/\[\]@%?#.a1 \x22{|}<>\\é+~-]{0,24}",
+            r"(https?|HTTPS?|ftp|x)?(://)?([a-z]{1,3}(:[a-z0-9%]{0,3})?@)?(\[[0-9:]{0,6}\]|[a-z0-9.%-]{0,6})(:[0-9a-z+]{0,6})?(/[a-z0-9%.@!$&'()*+,;=:~\x22{}|^`<> -]{0,6}){0,3}(\?[a-z0-9=&%/?|^`\x22]{0,6})?(#[a-z]{0,3})?",
+        ]) {
+            prop_assert_eq!(read_by_us(&text), read_by_http(&text), "{:?}", text);
+        }
+    }
+
+    /// The URI reader on the edges of each of `http`'s rules.
+    #[test]
+    fn uris_on_the_edges_read_as_http_reads_them() {
+        let long_scheme = |length| format!("{}://host/", "a".repeat(length));
+        let mut texts: Vec<String> = [
+            "",
+            "/",
+            "*",
+            "a",
+            "%",
+            "@",
+            ":",
+            "[",
+            "]",
+            "?",
+            "//x",
+            "/a b",
+            "/{\"x\"}",
+            "https://discord.com/api/v10",
+            "HTTP://127.0.0.1:8080/api",
+            "https://discord.com:/api",
+            "https://discord.com:http/api",
+            "https://discord.com:+80/api",
+            "https://discord.com:99999/api",
+            "https://user:pw@discord.com/api",
+            "https://u%20x@discord.com/",
+            "https://disc%20ord.com/",
+            "https://@discord.com/",
+            "https://discord.com@/",
+            "http://[::1]:9/api",
+            "http://[::1/api",
+            "http://::1]/api",
+            "http://a:b:c/",
+            "http://[1:2:3:4:5:6:7:8]:9/",
+            "https:///api",
+            "https://",
+            "https:discord.com",
+            "ftp://discord.com/",
+            "x+y.z-1~://host/",
+            "://host/",
+            "1ttp://host/",
+            "discord.com",
+            "discord.com:443",
+            "discord.com/api",
+            "user@discord.com",
+            "https://discord.com/a?b=c#d",
+            "https://discord.com?x",
+            "https://discord.com#x",
+            "https://discord.com/é?é",
+            "https://discord.com/a\u{7f}",
+            "https://discord.com/a|b^c",
+            "https://discord.com/?a|b^c`",
+            "https://discord.com/<x>",
+            "https://disc\\ord.com/",
+        ]
+        .map(str::to_owned)
+        .into();
+        texts.extend([
+            long_scheme(64),
+            long_scheme(65),
+            format!("https://host/{}", "a".repeat(65_534)),
+        ]);
+        for text in &texts {
+            assert_eq!(read_by_us(text), read_by_http(text), "{text:?}");
+        }
+    }
 }

@@ -6,9 +6,10 @@
 //! parsed [`Value`]). That crate wraps every visitor, access and seed
 //! generically, and with 16 argument structs its wrappers cost the
 //! component about 30 KB; following the value directly costs a fraction of
-//! that. Objects, arrays, options and enums are followed; every other value
-//! is handed to `serde_json`'s deserializer, so each message is still
-//! `serde_json`'s own.
+//! that. Objects, arrays (and tuples), options and enums are followed; every
+//! other value is handed to `serde_json`'s deserializer, so each message is
+//! still `serde_json`'s own. `tests/properties.rs` holds the paths and
+//! messages to `serde_path_to_error`'s over generated arguments.
 
 use alloc::string::String;
 use core::cell::Cell;
@@ -175,8 +176,6 @@ impl<'de> Deserializer<'de> for ArgumentsDeserializer<'de, '_> {
         deserialize_byte_buf();
         deserialize_unit();
         deserialize_unit_struct(name: &'static str);
-        deserialize_tuple(len: usize);
-        deserialize_tuple_struct(name: &'static str, len: usize);
         deserialize_identifier();
         deserialize_ignored_any();
     }
@@ -221,6 +220,24 @@ impl<'de> Deserializer<'de> for ArgumentsDeserializer<'de, '_> {
             other => Err(invalid_type(other, &visitor)),
         };
         self.noted(result)
+    }
+
+    /// A tuple is an array, as in `serde_json`.
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {

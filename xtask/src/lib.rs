@@ -1,10 +1,17 @@
 //! Build tasks shared by `cargo xtask` and the harness's build script:
-//! building the guests in release for `wasm32-wasip2`, composing the
-//! gateway and the typed-tools adapter with the connector plugged into
-//! their imports, and generating from the catalogue the tools' JSON Schemas
-//! ([`input_schemas`]) and the typed-tools world ([`typed_world`]).
+//! building the guests in the size-tuned [`PROFILE`] for `wasm32-wasip2`,
+//! holding the connector to its size budget ([`within_budget`]), composing
+//! the REST/MCP component and the typed-tools adapter with the connector
+//! plugged into their imports, and generating from the catalogue the tools'
+//! JSON Schemas ([`input_schemas`]) and the typed-tools world
+//! ([`typed_world`]).
+//!
+//! Its tests also check that no crate of the workspace has a circle of
+//! files (`module_graph`).
 
 pub mod input_schemas;
+#[cfg(test)]
+mod module_graph;
 pub mod typed_world;
 
 use std::env;
@@ -35,7 +42,30 @@ fn error(message: impl Into<String>) -> Error {
 /// The guest target.
 pub const TARGET: &str = "wasm32-wasip2";
 
-/// Builds the `cdylib` of the package at `manifest` in release for
+/// The Cargo profile the guests are built in: size-tuned (`opt-level = "z"`,
+/// fat LTO, `panic = "abort"`), while `release` stays tuned for native code.
+/// Every workspace a guest is built from declares it.
+pub const PROFILE: &str = "guest";
+
+/// The most `discord_connector.wasm` may weigh, in bytes: a little above
+/// its size when the budget was last set (303,824 bytes), so that growth is
+/// a decision rather than an accident. Raise it knowingly.
+pub const CONNECTOR_BUDGET: u64 = 306_000;
+
+/// Refuses an artifact of `size` bytes heavier than `budget`, naming both.
+pub fn within_budget(name: &str, size: u64, budget: u64) -> Result<(), Error> {
+    if size <= budget {
+        Ok(())
+    } else {
+        Err(error(format!(
+            "{name} is {size} bytes, over its budget of {budget} bytes by {}; \
+             make it smaller, or raise the budget in xtask/src/lib.rs knowingly",
+            size - budget
+        )))
+    }
+}
+
+/// Builds the `cdylib` of the package at `manifest` in [`PROFILE`] for
 /// [`TARGET`] into `target_dir`, and returns the path of `wasm_name`.
 ///
 /// Settings meant for an enclosing build (its flags, target and target
@@ -51,7 +81,8 @@ pub fn build_guest(
     command
         .args([
             "build",
-            "--release",
+            "--profile",
+            PROFILE,
             "--locked",
             "--target",
             TARGET,
@@ -77,10 +108,10 @@ pub fn build_guest(
             package.unwrap_or(&manifest.display().to_string())
         )));
     }
-    Ok(target_dir.join(TARGET).join("release").join(wasm_name))
+    Ok(target_dir.join(TARGET).join(PROFILE).join(wasm_name))
 }
 
-/// `socket` (the gateway or the typed-tools adapter) with the connector
+/// `socket` (the REST/MCP component or the typed-tools adapter) with the connector
 /// plugged into its imports of the contract: one component that imports
 /// only WASI.
 pub fn compose(socket: &[u8], connector: &[u8]) -> Result<Vec<u8>, Error> {
@@ -146,15 +177,16 @@ pub fn with_package_docs(
 pub struct Dist {
     /// The connector, the library component.
     pub connector: PathBuf,
-    /// The gateway with the connector plugged in.
-    pub gateway: PathBuf,
+    /// The REST/MCP component with the connector plugged in.
+    pub rest_mcp: PathBuf,
     /// The typed-tools world: the adapter with the connector plugged in.
     pub tools: PathBuf,
 }
 
 /// Builds the guests from the workspace at `workspace` into `target_dir`
-/// and writes `discord_connector.wasm`, `discord_gateway.wasm` and
-/// `discord_tools.wasm` (both composed) into `out`.
+/// and writes `discord_connector.wasm`, `discord_rest_mcp.wasm` and
+/// `discord_typed_tools.wasm` (both composed) into `out`; then fails if the
+/// connector is over [`CONNECTOR_BUDGET`] (the files stay, to be looked at).
 pub fn dist(workspace: &Path, target_dir: &Path, out: &Path) -> Result<Dist, Error> {
     let manifest = workspace.join("Cargo.toml");
     let connector = build_guest(
@@ -163,43 +195,48 @@ pub fn dist(workspace: &Path, target_dir: &Path, out: &Path) -> Result<Dist, Err
         target_dir,
         "discord_connector.wasm",
     )?;
-    let gateway = build_guest(
+    let rest_mcp = build_guest(
         &manifest,
-        Some("discord-gateway"),
+        Some("discord-rest-mcp"),
         target_dir,
-        "discord_gateway.wasm",
+        "discord_rest_mcp.wasm",
     )?;
     let tools = build_guest(
         &manifest,
-        Some("discord-tools"),
+        Some("discord-typed-tools"),
         target_dir,
-        "discord_tools.wasm",
+        "discord_typed_tools.wasm",
     )?;
     let read = |path: &Path| {
         std::fs::read(path)
             .map_err(|failure| error(format!("reading {}: {failure}", path.display())))
     };
     let connector_bytes = read(&connector)?;
-    let gateway_composed = compose(&read(&gateway)?, &connector_bytes)?;
+    let rest_mcp_composed = compose(&read(&rest_mcp)?, &connector_bytes)?;
     let tools_composed = with_package_docs(
         &compose(&read(&tools)?, &connector_bytes)?,
         &workspace.join("wit"),
-        &workspace.join("tools").join("wit"),
+        &workspace.join("typed-tools").join("wit"),
     )?;
     std::fs::create_dir_all(out)
         .map_err(|failure| error(format!("creating {}: {failure}", out.display())))?;
     let dist = Dist {
         connector: out.join("discord_connector.wasm"),
-        gateway: out.join("discord_gateway.wasm"),
-        tools: out.join("discord_tools.wasm"),
+        rest_mcp: out.join("discord_rest_mcp.wasm"),
+        tools: out.join("discord_typed_tools.wasm"),
     };
     let write = |path: &Path, bytes: &[u8]| {
         std::fs::write(path, bytes)
             .map_err(|failure| error(format!("writing {}: {failure}", path.display())))
     };
     write(&dist.connector, &connector_bytes)?;
-    write(&dist.gateway, &gateway_composed)?;
+    write(&dist.rest_mcp, &rest_mcp_composed)?;
     write(&dist.tools, &tools_composed)?;
+    within_budget(
+        "discord_connector.wasm",
+        connector_bytes.len() as u64,
+        CONNECTOR_BUDGET,
+    )?;
     Ok(dist)
 }
 
@@ -222,4 +259,22 @@ pub(crate) fn rustfmt(code: &str) -> Result<String, Error> {
         return Err(error("rustfmt rejected the generated code"));
     }
     String::from_utf8(output.stdout).map_err(|_| error("rustfmt wrote something not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_holds_up_to_its_last_byte() {
+        assert!(within_budget("x.wasm", 0, 306_000).is_ok());
+        assert!(within_budget("x.wasm", 306_000, 306_000).is_ok());
+        let refusal = within_budget("x.wasm", 306_001, 306_000)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refusal.starts_with("x.wasm is 306001 bytes, over its budget of 306000 bytes by 1;"),
+            "{refusal}"
+        );
+    }
 }

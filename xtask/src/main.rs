@@ -1,10 +1,13 @@
 //! `cargo xtask dist [--target-dir DIR] [--out DIR]`: builds the guests in
-//! release and writes `discord_connector.wasm`, `discord_gateway.wasm` (the
-//! gateway with the connector plugged in) and `discord_tools.wasm` (the
-//! typed-tools world) into `dist/` (or `--out`).
+//! the size-tuned `guest` profile and writes `discord_connector.wasm`,
+//! `discord_rest_mcp.wasm` (the REST/MCP component with the connector
+//! plugged in) and `discord_typed_tools.wasm` (the typed-tools world) into
+//! `dist/` (or `--out`). Fails when the connector is over its size budget
+//! (`xtask::CONNECTOR_BUDGET`).
 //!
 //! `cargo xtask guest MANIFEST WASM [--target-dir DIR]`: builds one more
-//! guest (the harness's test fixture) and prints the path of its `.wasm`.
+//! guest (the harness's test fixture, whose workspace declares a `guest`
+//! profile too) and prints the path of its `.wasm`.
 //!
 //! `cargo xtask generate`: rewrites the tools' JSON Schemas and the
 //! typed-tools world's WIT and adapter code from the catalogue.
@@ -32,7 +35,7 @@ fn main() -> ExitCode {
             &option("--out", workspace.join("dist")),
         )
         .map(|dist| {
-            for path in [dist.connector, dist.gateway, dist.tools] {
+            for path in [dist.connector, dist.rest_mcp, dist.tools] {
                 let size = std::fs::metadata(&path).map_or(0, |meta| meta.len());
                 println!("{} ({size} bytes)", path.display());
             }

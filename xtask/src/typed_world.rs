@@ -1,7 +1,7 @@
 //! The typed-tools world, generated from the catalogue: one world-level
-//! function per tool with typed parameters (`tools/wit/world.wit`), and the
+//! function per tool with typed parameters (`typed-tools/wit/world.wit`), and the
 //! adapter code that turns each call back into the contract's
-//! `execute-tool` (`tools/src/generated.rs`).
+//! `execute-tool` (`typed-tools/src/generated.rs`).
 //!
 //! The catalogue stays the one declaration of a tool: its argument struct's
 //! JSON Schema gives the parameters, its description the doc comment, its
@@ -21,9 +21,9 @@ use serde_json::Value;
 use crate::{Error, error, rustfmt};
 
 /// The generated WIT, relative to the workspace.
-pub const WIT_PATH: &str = "tools/wit/world.wit";
+pub const WIT_PATH: &str = "typed-tools/wit/world.wit";
 /// The generated adapter code, relative to the workspace.
-pub const GLUE_PATH: &str = "tools/src/generated.rs";
+pub const GLUE_PATH: &str = "typed-tools/src/generated.rs";
 
 /// The world's own copies of the contract's `error` and `blob`: a composed
 /// component's exports may only use types it exports or imports, and the
@@ -161,9 +161,9 @@ struct Function<'a> {
 
 /// The two generated files' contents.
 pub struct Generated {
-    /// `tools/wit/world.wit`.
+    /// `typed-tools/wit/world.wit`.
     pub wit: String,
-    /// `tools/src/generated.rs`, formatted by rustfmt.
+    /// `typed-tools/src/generated.rs`, formatted by rustfmt.
     pub glue: String,
 }
 
@@ -357,7 +357,7 @@ fn wit(functions: &[Function<'_>], enums: &BTreeMap<String, (Vec<String>, String
          exports into tools (wassette and other MCP hosts). Each call runs the connector's \
          `execute-tool`, so the same checks, retries and error mapping apply.",
     );
-    out.push_str("package agent-tools:discord-tools@0.1.0;\n\n");
+    out.push_str("package agent-tools:discord-typed-tools@0.1.0;\n\n");
     doc(
         &mut out,
         "",
@@ -366,7 +366,7 @@ fn wit(functions: &[Function<'_>], enums: &BTreeMap<String, (Vec<String>, String
          tool accepts, the bearer first. JSON results are returned as JSON text; errors are the \
          contract's `error` record.",
     );
-    out.push_str("world discord-tools {\n");
+    out.push_str("world discord-typed-tools {\n");
     out.push_str("    import agent-tools:connector/tools@0.1.0;\n");
     out.push_str(RESULT_TYPES);
     for (name, (cases, description)) in enums {

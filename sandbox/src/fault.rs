@@ -19,7 +19,7 @@ pub(crate) enum FaultBody {
 /// (under the API base) starts with `path_prefix`.
 ///
 /// ```
-/// use host_test::sandbox::Fault;
+/// use discord_sandbox::Fault;
 /// use std::time::Duration;
 ///
 /// let fault = Fault::status(502)

@@ -4,6 +4,7 @@
 //! (`discord-artifacts`).
 
 mod mcp;
+mod stdio_relay;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -7,13 +7,12 @@
 //! a connected account (the token store, refreshed as needed) or a token
 //! from the environment.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use discord_accounts::{Authorizer, CallbackListener, ConnectionKey, Error, ErrorKind};
 use discord_host::{Connector, Credential, Output};
 use discord_rest_mcp::mcp::{error_result, image_result, json_result, tool_entry};
-use futures_util::StreamExt;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, InitializeResult,
     ListToolsResult, PaginatedRequestParams, ResultType, ServerCapabilities, ServerConfig, Tool,
@@ -21,9 +20,9 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::mpsc::{Receiver, Sender};
-use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
+use tokio::task::AbortHandle;
+
+use crate::stdio_relay;
 
 /// Where each call's credential comes from.
 #[derive(Clone)]
@@ -45,10 +44,6 @@ pub const LINK_TOOL: &str = "discord_authorization_link";
 /// Browser origins the HTTP transport serves: pages on this machine only.
 const LOOPBACK_ORIGINS: &[&str] = &["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
-/// The longest stdin line read (an MCP message); a longer one is answered
-/// with a parse error and skipped.
-const MAX_LINE: usize = 4 * 1024 * 1024;
-
 /// How long a link handed to an agent waits for its user.
 const LINK_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -57,6 +52,11 @@ const LINK_TIMEOUT: Duration = Duration::from_secs(600);
 pub struct McpServer {
     connector: Connector,
     credentials: Credentials,
+    /// The task waiting on the redirect of the newest authorization link,
+    /// shared by every session. A server acts for one account, so one
+    /// pending link is all it keeps: a new link ends the old one's task,
+    /// which closes its loopback listener.
+    pending_link: Arc<Mutex<Option<AbortHandle>>>,
 }
 
 impl McpServer {
@@ -65,29 +65,22 @@ impl McpServer {
         Self {
             connector,
             credentials,
+            pending_link: Arc::default(),
         }
     }
 
     /// Serves MCP on stdin and stdout until stdin closes.
     ///
-    /// rmcp drops a line that is not JSON without a word, so the lines pass
-    /// through [`relay_stdin`] first: it answers those with the JSON-RPC
-    /// parse error itself, and [`relay_stdout`] keeps its answers and rmcp's
-    /// whole lines apart on stdout.
+    /// rmcp drops a line that is not JSON without a word, and would end
+    /// on one that is not UTF-8, so stdin passes through
+    /// [`stdio_relay`](crate::stdio_relay) first: it answers such lines with
+    /// the JSON-RPC parse error itself and goes on.
     pub async fn serve_stdio(self) -> anyhow::Result<()> {
-        let (to_rmcp, rmcp_input) = tokio::io::duplex(MAX_LINE);
-        let (rmcp_output, from_rmcp) = tokio::io::duplex(MAX_LINE);
-        let (parse_errors, parse_errors_out) = tokio::sync::mpsc::channel(16);
-        let input = tokio::spawn(relay_stdin(tokio::io::stdin(), to_rmcp, parse_errors));
-        let output = tokio::spawn(relay_stdout(
-            from_rmcp,
-            parse_errors_out,
-            tokio::io::stdout(),
-        ));
+        let (rmcp_input, rmcp_output, relay) =
+            stdio_relay::start(tokio::io::stdin(), tokio::io::stdout());
         let running = self.serve((rmcp_input, rmcp_output)).await?;
         running.waiting().await?;
-        input.await??;
-        output.await??;
+        relay.finish().await?;
         Ok(())
     }
 
@@ -143,7 +136,14 @@ impl McpServer {
             Ok((listener, pending)) => {
                 let url = pending.url.clone();
                 let (authorizer, key) = (Arc::clone(authorizer), key.clone());
-                tokio::spawn(async move {
+                let mut pending_link = self
+                    .pending_link
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if let Some(replaced) = pending_link.take() {
+                    replaced.abort();
+                }
+                let waiting = tokio::spawn(async move {
                     let completed = async {
                         let callback = listener.wait(&pending.state, LINK_TIMEOUT).await?;
                         authorizer
@@ -157,6 +157,7 @@ impl McpServer {
                         }
                     }
                 });
+                *pending_link = Some(waiting.abort_handle());
                 json_result(
                     &json!({
                         "url": url,
@@ -165,7 +166,7 @@ impl McpServer {
                     .to_string(),
                 )
             }
-            Err(error) => host_error(&error),
+            Err(error) => error_of(&error),
         }
     }
 
@@ -203,6 +204,21 @@ fn host_error(error: &Error) -> Value {
     error_result(kind, &error.to_string(), None, None, None)
 }
 
+/// A failed call as a tool result: the component's own error with its
+/// kind, or the host's (see [`host_error`]).
+fn error_of(error: &Error) -> Value {
+    match error.component() {
+        Some(component) => error_result(
+            &component.kind.to_string(),
+            &component.message,
+            component.status,
+            component.code,
+            component.retry_after_ms,
+        ),
+        None => host_error(error),
+    }
+}
+
 fn call_result(result: Result<Output, Error>) -> Result<Value, ErrorData> {
     match result {
         Ok(Output::Json(text)) => Ok(json_result(&text)),
@@ -211,14 +227,7 @@ fn call_result(result: Result<Output, Error>) -> Result<Value, ErrorData> {
             Some(component) if component.kind == discord_host::ComponentErrorKind::UnknownTool => {
                 Err(ErrorData::invalid_params(component.message.clone(), None))
             }
-            Some(component) => Ok(error_result(
-                &component.kind.to_string(),
-                &component.message,
-                component.status,
-                component.code,
-                component.retry_after_ms,
-            )),
-            None => Ok(host_error(&error)),
+            _ => Ok(error_of(&error)),
         },
     }
 }
@@ -284,73 +293,4 @@ impl ServerHandler for McpServer {
         result.result_type = Some(ResultType::COMPLETE);
         Ok(result.into())
     }
-}
-
-/// Copies stdin's lines to rmcp; a line that is not JSON (or longer than
-/// [`MAX_LINE`]) is not passed on but answered with a JSON-RPC parse error.
-async fn relay_stdin(
-    stdin: impl AsyncRead + Unpin,
-    mut to_rmcp: impl AsyncWrite + Unpin,
-    parse_errors: Sender<String>,
-) -> std::io::Result<()> {
-    let mut lines = FramedRead::new(stdin, LinesCodec::new_with_max_length(MAX_LINE));
-    while let Some(line) = lines.next().await {
-        let problem = match line {
-            Ok(line) if line.trim().is_empty() => continue,
-            Ok(line) => match serde_json::from_str::<serde::de::IgnoredAny>(&line) {
-                Ok(_) => {
-                    to_rmcp.write_all(line.as_bytes()).await?;
-                    to_rmcp.write_all(b"\n").await?;
-                    continue;
-                }
-                Err(error) => format!("the line is not JSON: {error}"),
-            },
-            Err(LinesCodecError::MaxLineLengthExceeded) => {
-                format!("the line is longer than {MAX_LINE} bytes")
-            }
-            Err(LinesCodecError::Io(error)) => return Err(error),
-        };
-        tracing::warn!(%problem, "answered a malformed message");
-        let answer = json!({
-            "jsonrpc": "2.0",
-            "id": null,
-            "error": {"code": -32700, "message": format!("Parse error: {problem}")},
-        });
-        if parse_errors.send(answer.to_string()).await.is_err() {
-            break;
-        }
-    }
-    to_rmcp.shutdown().await
-}
-
-/// Writes rmcp's lines and the parse errors to stdout, each line whole.
-async fn relay_stdout(
-    from_rmcp: impl AsyncRead + Unpin,
-    mut parse_errors: Receiver<String>,
-    mut stdout: impl AsyncWrite + Unpin,
-) -> std::io::Result<()> {
-    let mut lines = BufReader::new(from_rmcp).lines();
-    let mut errors_open = true;
-    loop {
-        // Parse errors first: each was queued before any later line reached
-        // rmcp, so answers leave in the order their requests came.
-        let line = tokio::select! {
-            biased;
-            error = parse_errors.recv(), if errors_open => match error {
-                Some(error) => error,
-                None => {
-                    errors_open = false;
-                    continue;
-                }
-            },
-            line = lines.next_line() => match line? {
-                Some(line) => line,
-                None => break,
-            },
-        };
-        stdout.write_all(line.as_bytes()).await?;
-        stdout.write_all(b"\n").await?;
-        stdout.flush().await?;
-    }
-    stdout.flush().await
 }

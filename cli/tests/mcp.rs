@@ -86,7 +86,7 @@ async fn the_official_python_sdk_reaches_discord_host_mcp_over_streamable_http()
 }
 
 #[tokio::test]
-async fn a_line_that_is_not_json_gets_a_parse_error_and_the_server_goes_on() {
+async fn lines_that_are_not_messages_get_parse_errors_and_the_server_goes_on() {
     let mut child = tokio::process::Command::new(DISCORD_HOST)
         .arg("mcp")
         .env("DISCORD_BOT_TOKEN", "unused")
@@ -97,17 +97,25 @@ async fn a_line_that_is_not_json_gets_a_parse_error_and_the_server_goes_on() {
         .spawn()
         .expect("discord-host starts");
     let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(
-            concat!(
-                "{not json\n",
-                r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
-                "\n"
-            )
-            .as_bytes(),
+    let mut input = b"{not json\n".to_vec();
+    input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\xfe\"}\n");
+    input.extend(std::iter::repeat_n(b' ', 4 * 1024 * 1024 + 1));
+    input.extend_from_slice(b"\n");
+    input.extend_from_slice(
+        concat!(
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#,
+            "\n",
         )
-        .await
-        .unwrap();
+        .as_bytes(),
+    );
+    let writer = tokio::spawn(async move {
+        stdin.write_all(&input).await.unwrap();
+        stdin
+    });
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut next = async || -> Value {
         let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
@@ -117,13 +125,20 @@ async fn a_line_that_is_not_json_gets_a_parse_error_and_the_server_goes_on() {
             .expect("a line");
         serde_json::from_str(&line).expect("JSON")
     };
-    let parse_error = next().await;
-    assert_eq!(parse_error["error"]["code"], -32700, "{parse_error}");
-    assert_eq!(parse_error["id"], Value::Null);
+    for problem in ["not JSON", "not UTF-8", "longer than"] {
+        let parse_error = next().await;
+        assert_eq!(parse_error["error"]["code"], -32700, "{parse_error}");
+        assert_eq!(parse_error["id"], Value::Null);
+        let message = parse_error["error"]["message"].as_str().unwrap();
+        assert!(message.contains(problem), "{message}");
+    }
     let initialized = next().await;
     assert_eq!(initialized["id"], 1, "{initialized}");
     assert_eq!(initialized["result"]["serverInfo"]["name"], "discord-host");
-    drop(stdin);
+    let pong = next().await;
+    assert_eq!(pong["id"], 2, "{pong}");
+    assert!(pong["result"].is_object(), "{pong}");
+    drop(writer.await.unwrap());
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
         .await
         .expect("the server ends when stdin closes")
@@ -240,5 +255,93 @@ async fn a_stored_connection_about_to_expire_is_refreshed_once() {
         row.refresh_token, stored.refresh_token,
         "the rotated pair is stored"
     );
+    let _ = std::fs::remove_file(&store);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_authorization_link_closes_the_listener_of_the_one_before() {
+    let sandbox = Sandbox::start().await.expect("the sandbox starts");
+    let store =
+        std::env::temp_dir().join(format!("discord-mcp-links-{}.sqlite3", std::process::id()));
+    let mut child = tokio::process::Command::new(DISCORD_HOST)
+        .args(["mcp", "--connection", "discord", "--identifier", "ada"])
+        .envs(sandbox_env(&sandbox))
+        .env("DISCORD_CLIENT_ID", APPLICATION_ID)
+        .env("DISCORD_CLIENT_SECRET", CLIENT_SECRET)
+        .env("DISCORD_HOST_STORE", &store)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("discord-host starts");
+    const LINKS: usize = 50;
+    let mut input = String::from(concat!(
+        r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+        "\n",
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        "\n",
+    ));
+    for id in 1..=LINKS {
+        input.push_str(&format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"discord_authorization_link","arguments":{{"scopes":["identify"]}}}}}}"#
+        ));
+        input.push('\n');
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut ports = Vec::new();
+    while ports.len() < LINKS {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("an answer within 30 s")
+            .unwrap()
+            .expect("a line");
+        let answer: Value = serde_json::from_str(&line).unwrap();
+        if answer["id"] == 0 {
+            continue;
+        }
+        let url = answer["result"]["structuredContent"]["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a link in {answer}"))
+            .to_owned();
+        let redirect = url
+            .split(['?', '&'])
+            .find_map(|pair| pair.strip_prefix("redirect_uri="))
+            .expect("a redirect URI");
+        let port: u16 = redirect
+            .split("%3A")
+            .nth(2)
+            .and_then(|rest| rest.split("%2F").next())
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("a loopback port in {redirect}"));
+        ports.push(port);
+    }
+    // An aborted task drops its listener when the runtime next gets to it.
+    let open = || -> Vec<u16> {
+        ports
+            .iter()
+            .copied()
+            .filter(|port| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok())
+            .collect()
+    };
+    let mut listening = open();
+    for _ in 0..20 {
+        if listening.len() <= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        listening = open();
+    }
+    // rmcp serves the calls concurrently, so which link is the newest is
+    // not the order of the answers: one of them, and only one, listens.
+    assert_eq!(
+        listening.len(),
+        1,
+        "one pending link's listener open of {LINKS}: {listening:?}"
+    );
+    drop(stdin);
+    let _ = child.wait().await;
     let _ = std::fs::remove_file(&store);
 }

@@ -355,6 +355,75 @@ fn bad_input_is_refused_with_the_contract_kinds() {
 }
 
 #[test]
+fn listed_origins_get_cors_and_their_preflight_answered() {
+    let mut fake = Fake::default();
+    let from = |method: &str, path: &str, origin: &str| {
+        let mut request = request(method, path, "");
+        request
+            .headers
+            .push(("origin".to_owned(), origin.to_owned()));
+        request
+    };
+    let mut preflight = from("OPTIONS", "/mcp", "https://app.example");
+    preflight.headers.extend([
+        (
+            "access-control-request-method".to_owned(),
+            "POST".to_owned(),
+        ),
+        (
+            "access-control-request-headers".to_owned(),
+            "authorization, content-type, mcp-protocol-version".to_owned(),
+        ),
+    ]);
+    let answer = send(&mut fake, preflight);
+    assert_eq!(answer.status, 204);
+    let header = |answer: &Response, name: &str| {
+        answer
+            .headers
+            .iter()
+            .find(|(found, _)| found == name)
+            .map(|(_, value)| value.clone())
+    };
+    assert_eq!(
+        header(&answer, "access-control-allow-origin").as_deref(),
+        Some("https://app.example")
+    );
+    assert_eq!(header(&answer, "vary").as_deref(), Some("Origin"));
+    assert!(
+        header(&answer, "access-control-allow-methods")
+            .unwrap()
+            .contains("POST")
+    );
+    let allowed = header(&answer, "access-control-allow-headers").unwrap();
+    for name in [
+        "Authorization",
+        "Content-Type",
+        "Mcp-Protocol-Version",
+        "Mcp-Session-Id",
+    ] {
+        assert!(allowed.contains(name), "{allowed}");
+    }
+    assert!(header(&answer, "access-control-max-age").is_some());
+    assert!(fake.calls.is_empty(), "a preflight reaches no tool");
+
+    let health = send(&mut fake, from("GET", "/health", "https://app.example"));
+    assert_eq!(health.status, 200);
+    assert_eq!(
+        header(&health, "access-control-allow-origin").as_deref(),
+        Some("https://app.example")
+    );
+    let refused = send(&mut fake, from("OPTIONS", "/mcp", "https://evil.example"));
+    assert_eq!(refused.status, 403);
+    assert_eq!(header(&refused, "access-control-allow-origin"), None);
+    let plain = send(&mut fake, request("GET", "/health", ""));
+    assert_eq!(
+        header(&plain, "access-control-allow-origin"),
+        None,
+        "no Origin, no CORS"
+    );
+}
+
+#[test]
 fn only_listed_origins_are_served() {
     let mut fake = Fake::default();
     let with_origin = |origin: &str| {

@@ -342,6 +342,7 @@ on_both_hosts!(
     the_proxy_passes_discords_answer_through_and_refuses_escapes,
     oauth_routes_use_the_components_own_client,
     bad_input_is_refused_and_never_traps,
+    a_page_on_a_listed_origin_passes_the_browsers_cors_checks,
 );
 
 async fn health_and_the_catalogue(host: Host) {
@@ -651,4 +652,93 @@ async fn bad_input_is_refused_and_never_traps(host: Host) {
         0,
         "nothing reached Discord"
     );
+}
+
+/// What a browser does for a page on `https://agent.example` (listed in
+/// `REST_MCP_ALLOWED_ORIGINS`) that calls `/mcp` with a bearer token: a
+/// preflight `OPTIONS`, then the `POST` whose answer it lets the page read
+/// only if it names the page's origin. A page elsewhere is refused.
+async fn a_page_on_a_listed_origin_passes_the_browsers_cors_checks(host: Host) {
+    let served = serve(host).await;
+    let preflight = served
+        .send(
+            "OPTIONS",
+            "/mcp",
+            &[
+                ("origin", "https://agent.example"),
+                ("access-control-request-method", "POST"),
+                (
+                    "access-control-request-headers",
+                    "authorization,content-type,mcp-protocol-version",
+                ),
+            ],
+            b"",
+        )
+        .await;
+    assert_eq!(preflight.status, 204);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://agent.example")
+    );
+    assert_eq!(preflight.header("vary"), Some("Origin"));
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .is_some_and(|methods| methods.contains("POST"))
+    );
+    let allowed = preflight
+        .header("access-control-allow-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for name in [
+        "authorization",
+        "content-type",
+        "mcp-protocol-version",
+        "mcp-session-id",
+    ] {
+        assert!(allowed.contains(name), "{allowed}");
+    }
+    assert!(preflight.header("access-control-max-age").is_some());
+
+    let bearer = format!("Bearer {USER_TOKEN}");
+    let initialize = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "page", "version": "1"}},
+    });
+    let call = served
+        .send(
+            "POST",
+            "/mcp",
+            &[
+                ("origin", "https://agent.example"),
+                ("authorization", &bearer),
+                ("content-type", "application/json"),
+                ("accept", "application/json, text/event-stream"),
+            ],
+            initialize.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(call.status, 200);
+    assert_eq!(
+        call.header("access-control-allow-origin"),
+        Some("https://agent.example")
+    );
+    assert_eq!(
+        call.json()["result"]["serverInfo"]["name"].is_string(),
+        true
+    );
+
+    let elsewhere = served
+        .send(
+            "OPTIONS",
+            "/mcp",
+            &[
+                ("origin", "https://evil.example"),
+                ("access-control-request-method", "POST"),
+            ],
+            b"",
+        )
+        .await;
+    assert_eq!(elsewhere.status, 403);
+    assert_eq!(elsewhere.header("access-control-allow-origin"), None);
 }

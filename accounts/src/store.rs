@@ -19,7 +19,7 @@
 //! ```
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -84,16 +84,30 @@ impl fmt::Debug for StoredToken {
     }
 }
 
-/// Creates `path` with mode 0600, or tightens an existing file to it.
+/// Creates `path` with mode 0600, or checks the existing file: a regular
+/// file (never followed through a link) owned by this user, tightened to
+/// 0600 when others could read it. Either way its directory must be one no
+/// other user can replace the file in (see
+/// [`discord_host::private_dir::check_parent`]).
 #[cfg(unix)]
 fn private_file(path: &Path) -> Result<(), Error> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+
+    use discord_host::private_dir::{ParentAccess, check_parent, open_own_file};
+
     let refuse = |error: std::io::Error| {
         Error::with_source(
             ErrorKind::Store,
-            format!("making the token store {} private: {error}", path.display()),
+            format!("refusing the token store: {error}"),
         )
     };
+    let directory = match path.parent() {
+        Some(directory) if !directory.as_os_str().is_empty() => directory,
+        _ => Path::new("."),
+    };
+    if check_parent(directory).map_err(refuse)? == ParentAccess::Sticky {
+        tracing::warn!(path = %path.display(), "the token store's directory is shared (others may add files to it): keep the store in a private directory, as another user could plant SQLite's journal files beside it");
+    }
     match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -102,18 +116,19 @@ fn private_file(path: &Path) -> Result<(), Error> {
     {
         Ok(_) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            let mode = std::fs::metadata(path)
-                .map_err(refuse)?
-                .permissions()
-                .mode();
+            let file = open_own_file(path).map_err(refuse)?;
+            let mode = file.metadata().map_err(refuse)?.mode();
             if mode & 0o077 != 0 {
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))
                     .map_err(refuse)?;
                 tracing::warn!(path = %path.display(), "the token store was readable by others; its mode is now 0600");
             }
             Ok(())
         }
-        Err(error) => Err(refuse(error)),
+        Err(error) => Err(refuse(std::io::Error::new(
+            error.kind(),
+            format!("{} cannot be created ({error})", path.display()),
+        ))),
     }
 }
 
@@ -171,15 +186,55 @@ fn token_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredToken> {
     })
 }
 
+/// The default store's file name, in the user's data directory.
+const DEFAULT_FILE: &str = "tokens.sqlite3";
+
 impl TokenStore {
     /// Opens (or creates) the store at `path`. A new file is created with
     /// mode 0600 before SQLite writes a byte to it; an existing file that
-    /// others may read is tightened to 0600.
+    /// others may read is tightened to 0600. A file that another user owns
+    /// or that is a link, or a directory that another user owns or that
+    /// others may write without the sticky bit, is refused
+    /// ([`ErrorKind::Store`]): its owner could read the tokens or swap the
+    /// file.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         #[cfg(unix)]
         private_file(path)?;
         Self::with(Connection::open(path).map_err(store_error)?)
+    }
+
+    /// Where the default store lives: `tokens.sqlite3` in the user's data
+    /// directory, `$XDG_DATA_HOME/discord-host`, else
+    /// `~/.local/share/discord-host`. `None` when neither variable is set
+    /// (or the system is not Unix).
+    pub fn default_path() -> Option<PathBuf> {
+        #[cfg(unix)]
+        return discord_host::private_dir::data_dir().map(|dir| dir.join(DEFAULT_FILE));
+        #[cfg(not(unix))]
+        None
+    }
+
+    /// Opens (or creates) the default store at [`default_path`](Self::default_path):
+    /// its directory is made with mode 0700 when missing, and refused when
+    /// another user owns it or group or others may write it.
+    pub fn open_default() -> Result<Self, Error> {
+        let path = Self::default_path().ok_or_else(|| {
+            Error::with_source(
+                ErrorKind::Store,
+                "no data directory for the token store: set XDG_DATA_HOME or HOME, or name a file",
+            )
+        })?;
+        #[cfg(unix)]
+        if let Some(directory) = path.parent() {
+            discord_host::private_dir::PrivateDir::create(directory).map_err(|error| {
+                Error::with_source(
+                    ErrorKind::Store,
+                    format!("refusing the token store {}: {error}", path.display()),
+                )
+            })?;
+        }
+        Self::open(path)
     }
 
     /// A store that lives in memory, for tests and one-off runs.
@@ -364,9 +419,121 @@ impl TokenStore {
 
 #[cfg(all(test, unix))]
 mod tests {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     use super::*;
+
+    /// The uid that plays another user (`nobody`).
+    const ANOTHER_USER: u32 = 65534;
+
+    /// A fresh directory of this user's, mode 0700, for one test.
+    fn private_scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("discord-accounts-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        dir
+    }
+
+    /// Whether this process can give files away: only root can.
+    fn is_root(scratch: &Path) -> bool {
+        std::fs::metadata(scratch).unwrap().uid() == 0
+    }
+
+    /// The error's whole text: what a user reads.
+    fn shown(error: &Error) -> String {
+        format!(
+            "{error}: {}",
+            std::error::Error::source(error).map_or(String::new(), |source| source.to_string())
+        )
+    }
+
+    #[test]
+    fn a_store_file_another_user_owns_is_refused() {
+        let dir = private_scratch("foreign-file");
+        if !is_root(&dir) {
+            eprintln!(
+                "SKIPPED a_store_file_another_user_owns_is_refused: only root can give a file to uid {ANOTHER_USER}"
+            );
+            return;
+        }
+        let path = dir.join("tokens.sqlite3");
+        std::fs::write(&path, b"").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        std::os::unix::fs::chown(&path, Some(ANOTHER_USER), Some(ANOTHER_USER)).unwrap();
+        let error = TokenStore::open(&path).err().expect("refused");
+        assert!(matches!(error.kind(), ErrorKind::Store));
+        let shown = shown(&error);
+        assert!(shown.contains(&path.display().to_string()), "{shown}");
+        assert!(shown.contains("owned by another user"), "{shown}");
+        let file = std::fs::metadata(&path).unwrap();
+        assert_eq!(file.len(), 0, "nothing was written to it");
+        assert_eq!(file.mode() & 0o777, 0o666, "nor its mode changed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_store_directory_another_user_owns_is_refused() {
+        let dir = private_scratch("foreign-dir");
+        if !is_root(&dir) {
+            eprintln!(
+                "SKIPPED a_store_directory_another_user_owns_is_refused: only root can give a directory to uid {ANOTHER_USER}"
+            );
+            return;
+        }
+        std::os::unix::fs::chown(&dir, Some(ANOTHER_USER), Some(ANOTHER_USER)).unwrap();
+        let path = dir.join("tokens.sqlite3");
+        let error = TokenStore::open(&path).err().expect("refused");
+        assert!(matches!(error.kind(), ErrorKind::Store));
+        let shown = shown(&error);
+        assert!(shown.contains("owned by another user"), "{shown}");
+        assert!(!path.exists(), "no store is made in it");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_store_directory_others_may_write_is_refused() {
+        let dir = private_scratch("loose-dir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let error = TokenStore::open(dir.join("tokens.sqlite3"))
+            .err()
+            .expect("refused");
+        assert!(matches!(error.kind(), ErrorKind::Store));
+        assert!(
+            shown(&error).contains("writable by group or others"),
+            "{}",
+            shown(&error)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_link_at_the_store_path_is_refused_and_not_followed() {
+        let dir = private_scratch("link");
+        let target = dir.join("target");
+        std::fs::write(&target, b"").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let path = dir.join("tokens.sqlite3");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        let error = TokenStore::open(&path).err().expect("refused");
+        assert!(shown(&error).contains("symbolic link"), "{}", shown(&error));
+        let target = std::fs::metadata(&target).unwrap();
+        assert_eq!(target.len(), 0);
+        assert_eq!(target.mode() & 0o777, 0o644);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_default_store_is_in_the_data_directory() {
+        let path = TokenStore::default_path().expect("HOME or XDG_DATA_HOME is set");
+        assert_eq!(
+            Some(path.clone()),
+            discord_host::private_dir::data_dir().map(|dir| dir.join("tokens.sqlite3"))
+        );
+        assert!(path.is_absolute(), "{}", path.display());
+        assert!(path.ends_with("discord-host/tokens.sqlite3"));
+    }
 
     #[test]
     fn an_existing_store_file_others_can_read_is_made_private() {

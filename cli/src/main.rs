@@ -35,14 +35,11 @@ struct Cli {
     /// Discord's authorization page, passed to the component.
     #[arg(long, global = true, env = "DISCORD_AUTHORIZE_URL")]
     authorize_url: Option<String>,
-    /// The SQLite file users' tokens are kept in (created 0600).
-    #[arg(
-        long,
-        global = true,
-        env = "DISCORD_HOST_STORE",
-        default_value = "discord-host-tokens.sqlite3"
-    )]
-    store: PathBuf,
+    /// The SQLite file users' tokens are kept in (created 0600; one another
+    /// user owns is refused). Defaults to tokens.sqlite3 in
+    /// $XDG_DATA_HOME/discord-host, else ~/.local/share/discord-host.
+    #[arg(long, global = true, env = "DISCORD_HOST_STORE", value_name = "FILE")]
+    store: Option<PathBuf>,
     /// A TOML file of OAuth clients (`[connections.NAME]` with `client_id`,
     /// `client_secret_env`, `scopes`). DISCORD_CLIENT_ID and
     /// DISCORD_CLIENT_SECRET serve connections it does not name.
@@ -213,7 +210,11 @@ impl Cli {
     }
 
     fn token_store(&self) -> anyhow::Result<TokenStore> {
-        TokenStore::open(&self.store).with_context(|| format!("opening {}", self.store.display()))
+        match &self.store {
+            Some(path) => TokenStore::open(path)
+                .with_context(|| format!("opening the token store {}", path.display())),
+            None => TokenStore::open_default().context("opening the default token store"),
+        }
     }
 
     fn authorizer(&self) -> anyhow::Result<Authorizer> {

@@ -58,6 +58,8 @@ mod error;
 mod instance;
 pub mod limiter;
 mod loaded;
+#[cfg(unix)]
+pub mod private_dir;
 #[cfg(feature = "serve")]
 pub mod serve;
 

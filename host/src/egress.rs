@@ -1,6 +1,11 @@
 //! The wasi-http egress hook: every request an instance sends goes through
 //! the shared [`DiscordLimiter`] (when there is one), then out through the
 //! shared keep-alive [`EgressPool`] (when there is one).
+//!
+//! A request the limiter refuses never leaves: the component gets a 429 in
+//! Discord's own shape instead ([`refusal_answer`]), which it already turns
+//! into a `rate-limited` error with the wait. A failed request would reach
+//! the caller as `transport`, read as a network failure and retried at once.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,7 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -17,7 +22,7 @@ use hyper_util::rt::TokioExecutor;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::error::{Error, ErrorKind};
-use crate::limiter::DiscordLimiter;
+use crate::limiter::{DiscordLimiter, Refusal};
 
 /// The wasi-http hooks of one instance. Put them in your
 /// [`WasiHttpView`](wasmtime_wasi_http::WasiHttpView) to give instances on
@@ -207,6 +212,49 @@ impl Body for BetweenBytes {
     }
 }
 
+/// The header that marks a 429 as the host limiter's, not Discord's; its
+/// value is the refusal's class, `invalid-requests` or `would-miss-deadline`.
+pub const REFUSAL_HEADER: &str = "x-discord-host-limiter";
+
+/// The `X-RateLimit-Scope` of the host limiter's 429s (Discord's are
+/// `user`, `global` and `shared`): the component passes it on in the error's
+/// `details`, so a caller can tell the host's refusal from Discord's.
+pub const REFUSAL_SCOPE: &str = "host";
+
+/// The limiter's `refusal` as a 429 in the shape Discord sends: `Retry-After`
+/// in whole seconds, and a JSON body with `message` and `retry_after` in
+/// seconds, marked as the host's by [`REFUSAL_HEADER`] and
+/// [`REFUSAL_SCOPE`]. Nothing in it comes from the request, so it carries
+/// no token. The limiter never sees this answer, so it is not counted as an
+/// invalid request.
+pub fn refusal_answer(refusal: &Refusal) -> http::Response<WasiBody> {
+    let wait = refusal.retry_after();
+    let millis = u64::try_from(wait.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+    let class = match refusal {
+        Refusal::InvalidRequests { .. } => "invalid-requests",
+        Refusal::WouldMissDeadline { .. } => "would-miss-deadline",
+    };
+    let body = serde_json::json!({
+        "message": format!("The host's Discord limiter refused the request before it was sent: {refusal}"),
+        "retry_after": millis as f64 / 1000.0,
+        "global": false,
+    })
+    .to_string();
+    http::Response::builder()
+        .status(http::StatusCode::TOO_MANY_REQUESTS)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::CONTENT_LENGTH, body.len())
+        .header(http::header::RETRY_AFTER, millis.div_ceil(1000))
+        .header("x-ratelimit-scope", REFUSAL_SCOPE)
+        .header(REFUSAL_HEADER, class)
+        .body(
+            Full::new(Bytes::from(body))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
+        .expect("a status, fixed header names and numbers make a valid response")
+}
+
 type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 type Answer = Result<(http::Response<WasiBody>, IoFuture), HttpError>;
 
@@ -240,16 +288,22 @@ impl WasiHttpHooks for EgressHooks {
                         .headers()
                         .get(http::header::AUTHORIZATION)
                         .map(|value| value.as_bytes());
-                    let permit = limiter
+                    let acquired = limiter
                         .acquire(
                             authorization,
                             request.method().as_str(),
                             request.uri().path(),
                             deadline,
                         )
-                        .await
-                        .map_err(|refusal| HttpError::InternalError(Some(refusal.to_string())))?;
-                    Some(permit)
+                        .await;
+                    match acquired {
+                        Ok(permit) => Some(permit),
+                        Err(refusal) => {
+                            tracing::debug!(%refusal, "the Discord limiter refused a request");
+                            let nothing_to_drive = Box::new(async { Ok(()) }) as IoFuture;
+                            return Ok((refusal_answer(&refusal), nothing_to_drive));
+                        }
+                    }
                 }
             };
             let (response, io) = match &pool {
@@ -268,5 +322,49 @@ impl WasiHttpHooks for EgressHooks {
             }
             Ok((response, io))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(answer: http::Response<WasiBody>) -> serde_json::Value {
+        let bytes = answer.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_a_429_in_discords_shape_marked_as_the_hosts() {
+        let refusal = Refusal::InvalidRequests {
+            reason: "7200 invalid Discord requests".to_owned(),
+            retry_after: Duration::from_micros(61_234_500),
+        };
+        let answer = refusal_answer(&refusal);
+        assert_eq!(answer.status(), 429);
+        let header = |name: &str| answer.headers()[name].to_str().unwrap().to_owned();
+        assert_eq!(header("retry-after"), "62", "whole seconds, rounded up");
+        assert_eq!(header("x-ratelimit-scope"), REFUSAL_SCOPE);
+        assert_eq!(header(REFUSAL_HEADER), "invalid-requests");
+        let length: usize = header("content-length").parse().unwrap();
+        let body = body_of(answer).await;
+        assert_eq!(body.to_string().len(), length);
+        assert_eq!(
+            body["retry_after"], 61.235,
+            "seconds, to the millisecond above"
+        );
+        assert_eq!(body["global"], false);
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("7200 invalid Discord requests"),
+            "{message}"
+        );
+
+        let deadline = refusal_answer(&Refusal::WouldMissDeadline {
+            wait: Duration::from_millis(28_905),
+        });
+        assert_eq!(deadline.headers()[REFUSAL_HEADER], "would-miss-deadline");
+        assert_eq!(deadline.headers()["retry-after"], "29");
+        assert_eq!(body_of(deadline).await["retry_after"], 28.905);
     }
 }

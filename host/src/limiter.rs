@@ -15,13 +15,22 @@
 //! - each credential under Discord's global 50 requests per second;
 //! - invalid requests (401, 403, 429) over a sliding 10 minutes, per
 //!   credential and in all: a credential is refused once it alone has made
-//!   too many, credentials with invalid requests are refused once the shared
-//!   count nears Discord's ban threshold (10,000), and a reserve of the shared
-//!   budget stays for credentials in good standing.
+//!   too many, and once the shared count nears Discord's ban threshold
+//!   (10,000) only credentials in good standing and calls with no credential
+//!   go on. Good standing is earned, not assumed: a credential has it once
+//!   Discord has answered it with a 2xx, and loses it with a 401. Anyone can
+//!   make up a new token for every request, so "no invalid request yet"
+//!   cannot be what lets a credential into the reserve.
+//!
+//! Every refusal says how long to wait ([`Refusal::retry_after`]); the
+//! egress hook hands it to the component as a 429.
 //!
 //! Every number from a header is clamped, no wait outlasts the request's
-//! deadline, and the state is bounded: credentials and routes beyond their
-//! caps, or idle longer than the expiry, are forgotten.
+//! deadline, and the state is bounded: credentials, routes and credentials
+//! in good standing beyond their caps, or idle longer than their expiry, are
+//! forgotten. Credentials are kept only as a keyed hash of the
+//! `Authorization` value (SipHash with a random key per limiter), never as
+//! the token itself.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
@@ -42,10 +51,16 @@ pub struct LimiterPolicy {
     pub invalid_limit: usize,
     /// Invalid requests in the window at which one credential is refused.
     pub invalid_per_credential: usize,
-    /// The part of `invalid_limit` kept for credentials in good standing:
-    /// past `invalid_limit - good_standing_reserve`, a credential with any
-    /// invalid request in the window is refused.
+    /// The part of `invalid_limit` kept for credentials in good standing
+    /// (Discord has answered them with a 2xx) and calls with no credential:
+    /// past `invalid_limit - good_standing_reserve`, every other credential
+    /// is refused.
     pub good_standing_reserve: usize,
+    /// Past the reserve line, invalid requests in the window at which a
+    /// credential in good standing (or the calls with no credential) is
+    /// refused too, so that a few valid credentials making bad requests
+    /// cannot spend the reserve of all the others.
+    pub reserve_per_credential: usize,
     /// The invalid-request window.
     pub invalid_window: Duration,
     /// Added to every reset time, against clock skew.
@@ -60,6 +75,11 @@ pub struct LimiterPolicy {
     pub max_routes_per_credential: usize,
     /// A credential unused this long is forgotten.
     pub idle_expiry: Duration,
+    /// Credentials in good standing remembered at once; beyond it, those
+    /// whose last success is oldest are forgotten.
+    pub max_good_standing: usize,
+    /// Good standing lasts this long after a credential's last success.
+    pub good_standing_expiry: Duration,
 }
 
 impl Default for LimiterPolicy {
@@ -69,6 +89,7 @@ impl Default for LimiterPolicy {
             invalid_limit: 9_000,
             invalid_per_credential: 1_000,
             good_standing_reserve: 1_800,
+            reserve_per_credential: 100,
             invalid_window: Duration::from_secs(600),
             reset_margin: Duration::from_millis(50),
             max_reset: Duration::from_secs(3_600),
@@ -76,6 +97,9 @@ impl Default for LimiterPolicy {
             max_credentials: 10_000,
             max_routes_per_credential: 256,
             idle_expiry: Duration::from_secs(600),
+            max_good_standing: 10_000,
+            // Discord's OAuth access tokens live a week.
+            good_standing_expiry: Duration::from_secs(7 * 24 * 3_600),
         }
     }
 }
@@ -88,6 +112,9 @@ pub enum Refusal {
     InvalidRequests {
         /// What the count is, in words.
         reason: String,
+        /// How long until enough of the counted requests leave the window
+        /// for this request to be let through.
+        retry_after: Duration,
     },
     /// The request's turn would come after its deadline.
     WouldMissDeadline {
@@ -96,10 +123,20 @@ pub enum Refusal {
     },
 }
 
+impl Refusal {
+    /// How long the caller should wait before sending the request again.
+    pub fn retry_after(&self) -> Duration {
+        match self {
+            Self::InvalidRequests { retry_after, .. } => *retry_after,
+            Self::WouldMissDeadline { wait } => *wait,
+        }
+    }
+}
+
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::InvalidRequests { reason } => write!(
+            Self::InvalidRequests { reason, .. } => write!(
                 f,
                 "{reason}: new requests are refused until the count falls, to stay clear of Discord's ban"
             ),
@@ -121,6 +158,8 @@ pub struct LimiterSize {
     pub credentials: usize,
     /// Routes tracked, over all credentials.
     pub routes: usize,
+    /// Credentials remembered as in good standing.
+    pub good_standing: usize,
 }
 
 /// Counts events over a sliding window in ten fixed slots, so a count takes
@@ -144,8 +183,12 @@ impl WindowCounter {
         }
     }
 
+    fn slot_length(window: Duration) -> Duration {
+        (window / Self::SLOTS as u32).max(Duration::from_nanos(1))
+    }
+
     fn advance(&mut self, now: Instant, window: Duration) {
-        let slot = (window / Self::SLOTS as u32).max(Duration::from_nanos(1));
+        let slot = Self::slot_length(window);
         let passed = now.saturating_duration_since(self.current_start).as_nanos() / slot.as_nanos();
         if passed >= Self::SLOTS as u128 {
             self.slots = [0; Self::SLOTS];
@@ -167,6 +210,26 @@ impl WindowCounter {
     fn count(&mut self, now: Instant, window: Duration) -> usize {
         self.advance(now, window);
         self.slots.iter().map(|count| *count as usize).sum()
+    }
+
+    /// How long until the count falls below `line`, as its oldest slots
+    /// leave the window (zero when it is below already).
+    fn time_until_below(&mut self, now: Instant, window: Duration, line: usize) -> Duration {
+        let mut count = self.count(now, window);
+        if count < line {
+            return Duration::ZERO;
+        }
+        let slot = Self::slot_length(window);
+        // The slot `age` places behind the current one is cleared when the
+        // current slot has moved on `SLOTS - age` times.
+        for age in (0..Self::SLOTS).rev() {
+            count -= self.slots[(self.current + Self::SLOTS - age) % Self::SLOTS] as usize;
+            if count < line {
+                let cleared = self.current_start + slot * (Self::SLOTS - age) as u32;
+                return cleared.saturating_duration_since(now);
+            }
+        }
+        window
     }
 }
 
@@ -236,6 +299,10 @@ impl CredentialState {
 
 struct State {
     credentials: HashMap<u64, CredentialState>,
+    /// Credentials Discord has answered with a 2xx, and when it last did.
+    /// Kept apart from `credentials`, whose entries a flood of made-up
+    /// tokens may push out: only a working credential gets in here.
+    good_standing: HashMap<u64, Instant>,
     invalid: WindowCounter,
     /// Acquisitions since idle credentials were last swept.
     since_sweep: usize,
@@ -309,6 +376,8 @@ fn header_count(headers: &HeaderMap, name: &str) -> Option<u64> {
 pub struct Permit<'a> {
     limiter: &'a DiscordLimiter,
     credential: u64,
+    /// The request carries no `Authorization` header.
+    anonymous: bool,
     route: String,
     bucket: OwnedMutexGuard<Bucket>,
 }
@@ -340,6 +409,14 @@ impl Permit<'_> {
         let mut state = self.limiter.state();
         if invalid {
             state.invalid.add(now, policy.invalid_window);
+        }
+        if !self.anonymous {
+            if (200..300).contains(&status) {
+                self.limiter
+                    .remember_good_standing(&mut state, self.credential, now);
+            } else if status == 401 {
+                state.good_standing.remove(&self.credential);
+            }
         }
         let Some(credential) = state.credentials.get_mut(&self.credential) else {
             return;
@@ -391,6 +468,7 @@ impl DiscordLimiter {
             hasher: RandomState::new(),
             state: Mutex::new(State {
                 credentials: HashMap::new(),
+                good_standing: HashMap::new(),
                 invalid: WindowCounter::new(now),
                 since_sweep: 0,
             }),
@@ -421,6 +499,7 @@ impl DiscordLimiter {
                 .values()
                 .map(|credential| credential.routes.len())
                 .sum(),
+            good_standing: state.good_standing.len(),
         }
     }
 
@@ -437,8 +516,9 @@ impl DiscordLimiter {
         let started = Instant::now();
         let deadline = deadline.unwrap_or(started + self.policy.max_wait);
         let credential = self.hasher.hash_one(authorization);
+        let anonymous = authorization.is_none();
         let route = route_key(method, path);
-        let bucket = self.admit(credential, &route, started)?;
+        let bucket = self.admit(credential, anonymous, &route, started)?;
         let mut bucket = tokio::time::timeout_at(deadline, bucket.lock_owned())
             .await
             .map_err(|_| Refusal::WouldMissDeadline {
@@ -448,7 +528,7 @@ impl DiscordLimiter {
             if let Some(reset_at) = bucket.reset_at {
                 if reset_at > deadline {
                     return Err(Refusal::WouldMissDeadline {
-                        wait: reset_at.saturating_duration_since(started),
+                        wait: reset_at.saturating_duration_since(Instant::now()),
                     });
                 }
                 tokio::time::sleep_until(reset_at).await;
@@ -459,45 +539,85 @@ impl DiscordLimiter {
         Ok(Permit {
             limiter: self,
             credential,
+            anonymous,
             route,
             bucket,
         })
     }
 
     /// Checks the invalid-request budgets and returns the route's bucket,
-    /// remembering the credential and the route.
-    fn admit(&self, credential: u64, route: &str, now: Instant) -> Result<SharedBucket, Refusal> {
+    /// remembering the credential and the route. A refused credential is
+    /// not remembered.
+    fn admit(
+        &self,
+        credential: u64,
+        anonymous: bool,
+        route: &str,
+        now: Instant,
+    ) -> Result<SharedBucket, Refusal> {
         let policy = &self.policy;
+        let window = policy.invalid_window;
+        let seconds = window.as_secs();
         let mut state = self.state();
-        let total = state.invalid.count(now, policy.invalid_window);
-        let window = policy.invalid_window.as_secs();
-        if total >= policy.invalid_limit {
-            return Err(Refusal::InvalidRequests {
-                reason: format!(
-                    "{total} invalid Discord requests (401, 403, 429) in the last {window} s"
-                ),
-            });
-        }
-        let own = state
-            .credentials
-            .get_mut(&credential)
-            .map_or(0, |known| known.invalid.count(now, policy.invalid_window));
-        if own >= policy.invalid_per_credential {
-            return Err(Refusal::InvalidRequests {
-                reason: format!(
-                    "{own} invalid Discord requests (401, 403, 429) with this credential in the last {window} s"
-                ),
-            });
-        }
+        let trusted = anonymous || self.in_good_standing(&state, credential, now);
         let reserved = policy
             .invalid_limit
             .saturating_sub(policy.good_standing_reserve);
-        if own > 0 && total >= reserved {
+        let total = state.invalid.count(now, window);
+        let near_ban = total >= reserved;
+        if total >= policy.invalid_limit || (near_ban && !trusted) {
+            let line = if trusted {
+                policy.invalid_limit
+            } else {
+                reserved
+            };
+            let retry_after = state.invalid.time_until_below(now, window, line);
+            let reason = if trusted {
+                format!("{total} invalid Discord requests (401, 403, 429) in the last {seconds} s")
+            } else {
+                format!(
+                    "{total} invalid Discord requests (401, 403, 429) in the last {seconds} s; the rest of the budget is kept for credentials Discord has accepted before and calls with no credential"
+                )
+            };
             return Err(Refusal::InvalidRequests {
-                reason: format!(
-                    "{total} invalid Discord requests in the last {window} s, {own} of them with this credential; the rest of the budget is kept for credentials in good standing"
-                ),
+                reason,
+                retry_after,
             });
+        }
+        let shared = &mut *state;
+        if let Some(known) = shared.credentials.get_mut(&credential) {
+            let own = known.invalid.count(now, window);
+            let over_own_limit = own >= policy.invalid_per_credential;
+            let over_reserve_share = near_ban && own >= policy.reserve_per_credential;
+            if over_own_limit || over_reserve_share {
+                // It may go again once under its own limit and, while the
+                // shared count stays near the ban, under its reserve share.
+                let mut retry_after =
+                    known
+                        .invalid
+                        .time_until_below(now, window, policy.invalid_per_credential);
+                if near_ban {
+                    let under_share =
+                        known
+                            .invalid
+                            .time_until_below(now, window, policy.reserve_per_credential);
+                    let under_reserve_line = shared.invalid.time_until_below(now, window, reserved);
+                    retry_after = retry_after.max(under_share.min(under_reserve_line));
+                }
+                let reason = if over_own_limit {
+                    format!(
+                        "{own} invalid Discord requests (401, 403, 429) with this credential in the last {seconds} s"
+                    )
+                } else {
+                    format!(
+                        "{own} invalid Discord requests (401, 403, 429) with this credential in the last {seconds} s, its whole share of the reserve kept near Discord's ban ({total} in all)"
+                    )
+                };
+                return Err(Refusal::InvalidRequests {
+                    reason,
+                    retry_after,
+                });
+            }
         }
         state.since_sweep += 1;
         if state.since_sweep >= 1024 || state.credentials.len() >= policy.max_credentials {
@@ -554,6 +674,46 @@ impl DiscordLimiter {
         let excess = state.credentials.len() - keep;
         for (_, key) in idle.into_iter().take(excess) {
             state.credentials.remove(&key);
+        }
+    }
+
+    /// Whether Discord has answered `credential` with a 2xx recently enough.
+    fn in_good_standing(&self, state: &State, credential: u64, now: Instant) -> bool {
+        state
+            .good_standing
+            .get(&credential)
+            .is_some_and(|succeeded| {
+                now.saturating_duration_since(*succeeded) < self.policy.good_standing_expiry
+            })
+    }
+
+    /// Notes Discord's 2xx answer to `credential`. Beyond the cap, expired
+    /// entries go, then those whose last success is oldest, down to three
+    /// quarters of the cap, so the cost is spread over the inserts after it.
+    fn remember_good_standing(&self, state: &mut State, credential: u64, now: Instant) {
+        if state.good_standing.insert(credential, now).is_some() {
+            return;
+        }
+        let policy = &self.policy;
+        if state.good_standing.len() <= policy.max_good_standing {
+            return;
+        }
+        state.good_standing.retain(|_, succeeded| {
+            now.saturating_duration_since(*succeeded) < policy.good_standing_expiry
+        });
+        let keep = policy.max_good_standing - policy.max_good_standing / 4;
+        if state.good_standing.len() <= keep {
+            return;
+        }
+        let mut oldest: Vec<(Instant, u64)> = state
+            .good_standing
+            .iter()
+            .map(|(key, succeeded)| (*succeeded, *key))
+            .collect();
+        oldest.sort_unstable();
+        let excess = state.good_standing.len() - keep;
+        for (_, key) in oldest.into_iter().take(excess) {
+            state.good_standing.remove(&key);
         }
     }
 
@@ -700,6 +860,27 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(2));
     }
 
+    /// Sends one request with `token` and reports `status`; the refusal
+    /// when the limiter would not let it go.
+    async fn send(
+        limiter: &DiscordLimiter,
+        token: Option<&str>,
+        status: u16,
+    ) -> Result<(), Refusal> {
+        let permit = limiter
+            .acquire(token.map(str::as_bytes), "GET", ME, None)
+            .await?;
+        permit.report(status, &HeaderMap::new());
+        Ok(())
+    }
+
+    fn invalid_requests_refusal(outcome: Result<(), Refusal>) -> Duration {
+        match outcome {
+            Err(Refusal::InvalidRequests { retry_after, .. }) => retry_after,
+            other => panic!("expected a refusal for invalid requests, got {other:?}"),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn one_bad_credential_cannot_lock_out_the_others() {
         let policy = LimiterPolicy {
@@ -709,57 +890,145 @@ mod tests {
             ..LimiterPolicy::default()
         };
         let limiter = DiscordLimiter::new(policy);
-        let unauthorized = HeaderMap::new();
+        send(&limiter, Some("Bot good"), 200).await.unwrap();
         let mut sent = 0;
-        while let Ok(permit) = limiter
-            .acquire(Some(b"Bearer bogus"), "GET", ME, None)
-            .await
-        {
-            permit.report(401, &unauthorized);
+        while send(&limiter, Some("Bearer bogus"), 401).await.is_ok() {
             sent += 1;
         }
         assert_eq!(
             sent, 10,
             "the bad credential is refused after its own share"
         );
-        assert!(
-            limiter
-                .acquire(Some(b"Bot good"), "GET", ME, None)
-                .await
-                .is_ok()
-        );
-        assert!(limiter.acquire(None, "GET", ME, None).await.is_ok());
+        send(&limiter, Some("Bot good"), 200).await.unwrap();
+        send(&limiter, None, 200).await.unwrap();
 
-        // Many bad credentials together reach the reserve: they are refused,
-        // a credential in good standing is not.
+        // Many bad credentials together reach the reserve line: from there
+        // on, every credential Discord has not accepted before is refused.
         for n in 0..20 {
             let token = format!("Bearer bogus-{n}");
-            while let Ok(permit) = limiter
-                .acquire(Some(token.as_bytes()), "GET", ME, None)
-                .await
-            {
-                permit.report(401, &unauthorized);
-            }
+            while send(&limiter, Some(&token), 401).await.is_ok() {}
         }
-        assert_eq!(
-            limiter.invalid_requests(),
-            93,
-            "past 80, each new bad credential gets one"
-        );
-        assert!(
-            limiter
-                .acquire(Some(b"Bot good"), "GET", ME, None)
-                .await
-                .is_ok()
-        );
+        assert_eq!(limiter.invalid_requests(), 80, "none past the line");
+        send(&limiter, Some("Bot good"), 200).await.unwrap();
+        send(&limiter, None, 200).await.unwrap();
         tokio::time::advance(Duration::from_secs(601)).await;
         assert_eq!(limiter.invalid_requests(), 0, "the window slides");
+        assert!(send(&limiter, Some("Bearer bogus"), 401).await.is_ok());
+    }
+
+    /// The lockout of issue #17 at Discord's real numbers: one client sends
+    /// 9,100 requests, each with a token of its own making.
+    #[tokio::test(start_paused = true)]
+    async fn rotating_made_up_tokens_cannot_lock_out_credentials_in_good_standing() {
+        let policy = LimiterPolicy::default();
+        let limiter = DiscordLimiter::new(policy);
+        send(&limiter, Some("Bot good"), 200).await.unwrap();
+        let mut refused = 0;
+        for n in 0..9_100 {
+            let token = format!("Bearer made-up-{n}");
+            if let Err(refusal) = send(&limiter, Some(&token), 401).await {
+                let wait = invalid_requests_refusal(Err(refusal));
+                assert!(
+                    wait > Duration::ZERO && wait <= policy.invalid_window,
+                    "{wait:?}"
+                );
+                refused += 1;
+            }
+        }
+        assert_eq!(limiter.invalid_requests(), 7_200, "the reserve is left");
+        assert_eq!(refused, 9_100 - 7_200);
+        send(&limiter, Some("Bot good"), 200).await.unwrap();
+        send(&limiter, None, 200).await.unwrap();
+        invalid_requests_refusal(send(&limiter, Some("Bearer made-up-new"), 401).await);
         assert!(
-            limiter
-                .acquire(Some(b"Bearer bogus"), "GET", ME, None)
-                .await
-                .is_ok()
+            limiter.size().credentials <= policy.max_credentials,
+            "refused credentials are not remembered"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn good_standing_is_earned_by_a_success_and_lost_with_a_401() {
+        let policy = LimiterPolicy {
+            invalid_limit: 100,
+            good_standing_reserve: 20,
+            ..LimiterPolicy::default()
+        };
+        let limiter = DiscordLimiter::new(policy);
+        send(&limiter, Some("Bot revoked"), 200).await.unwrap();
+        send(&limiter, Some("Bot forbidden"), 200).await.unwrap();
+        send(&limiter, Some("Bot never-accepted"), 404)
+            .await
+            .unwrap();
+        for n in 0..80 {
+            send(&limiter, Some(&format!("Bearer made-up-{n}")), 401)
+                .await
+                .unwrap();
+        }
+        invalid_requests_refusal(send(&limiter, Some("Bot never-accepted"), 200).await);
+        send(&limiter, Some("Bot forbidden"), 403).await.unwrap();
+        send(&limiter, Some("Bot forbidden"), 200).await.unwrap();
+        send(&limiter, Some("Bot revoked"), 401).await.unwrap();
+        invalid_requests_refusal(send(&limiter, Some("Bot revoked"), 200).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_credential_in_good_standing_gets_only_its_share_of_the_reserve() {
+        let policy = LimiterPolicy {
+            invalid_limit: 100,
+            good_standing_reserve: 20,
+            reserve_per_credential: 5,
+            ..LimiterPolicy::default()
+        };
+        let limiter = DiscordLimiter::new(policy);
+        for name in ["Bot a", "Bot b", "Bot good"] {
+            send(&limiter, Some(name), 200).await.unwrap();
+        }
+        for n in 0..80 {
+            send(&limiter, Some(&format!("Bearer made-up-{n}")), 401)
+                .await
+                .unwrap();
+        }
+        for name in ["Bot a", "Bot b"] {
+            while send(&limiter, Some(name), 403).await.is_ok() {}
+        }
+        assert_eq!(limiter.invalid_requests(), 90);
+        send(&limiter, Some("Bot good"), 200).await.unwrap();
+        let mut anonymous = 0;
+        while send(&limiter, None, 403).await.is_ok() {
+            anonymous += 1;
+        }
+        assert_eq!(anonymous, 5, "calls with no credential share one account");
+        send(&limiter, Some("Bot good"), 200).await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refusal_says_when_the_count_falls_below_its_line() {
+        let policy = LimiterPolicy {
+            invalid_limit: 10,
+            good_standing_reserve: 4,
+            ..LimiterPolicy::default()
+        };
+        let limiter = DiscordLimiter::new(policy);
+        for n in 0..3 {
+            send(&limiter, Some(&format!("Bearer early-{n}")), 401)
+                .await
+                .unwrap();
+        }
+        tokio::time::advance(Duration::from_secs(120)).await;
+        for n in 0..3 {
+            send(&limiter, Some(&format!("Bearer late-{n}")), 401)
+                .await
+                .unwrap();
+        }
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let wait = invalid_requests_refusal(send(&limiter, Some("Bearer new"), 401).await);
+        assert_eq!(
+            wait,
+            Duration::from_secs(470),
+            "the first three leave the window 600 s after they were counted"
+        );
+        tokio::time::advance(wait).await;
+        send(&limiter, Some("Bearer new"), 401).await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]
@@ -809,6 +1078,10 @@ mod tests {
                 .report(200, &answer);
             let size = limiter.size();
             assert!(size.credentials <= policy.max_credentials, "{n}: {size:?}");
+            assert!(
+                size.good_standing <= policy.max_good_standing,
+                "{n}: {size:?}"
+            );
         }
         assert!(limiter.size().routes <= policy.max_credentials);
         tokio::time::advance(policy.idle_expiry + Duration::from_secs(1)).await;

@@ -1,9 +1,12 @@
 //! Any rate-limit headers an upstream sends, however hostile, leave the
-//! limiter without a panic and never make a request wait past its deadline.
+//! limiter without a panic and never make a request wait past its deadline;
+//! no mix of made-up tokens stops a credential in good standing or a call
+//! with no credential.
 
 use std::time::Duration;
 
 use discord_host::DiscordLimiter;
+use discord_host::limiter::{LimiterPolicy, Refusal};
 use http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
 use tokio::time::Instant;
@@ -60,6 +63,67 @@ proptest! {
                     permit.report(status, &headers);
                 }
                 prop_assert!(started.elapsed() <= Duration::from_secs(5));
+            }
+            Ok(())
+        })?;
+    }
+}
+
+/// One request of an attacker: which made-up token, what Discord answers
+/// it (never a success: the token does not work), and how long after the
+/// previous one it comes (mostly at once, so the count reaches the reserve).
+fn made_up_request() -> impl Strategy<Value = (u16, u16, u64)> {
+    (
+        0u16..400,
+        prop_oneof![Just(401u16), Just(403u16), Just(429u16)],
+        prop_oneof![9 => Just(0u64), 1 => 0u64..120_000],
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_mix_of_made_up_tokens_stops_callers_in_good_standing(
+        attack in prop::collection::vec(made_up_request(), 0..600),
+    ) {
+        let policy = LimiterPolicy {
+            invalid_limit: 200,
+            good_standing_reserve: 40,
+            invalid_per_credential: 20,
+            ..LimiterPolicy::default()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let limiter = DiscordLimiter::new(policy);
+            let path = "/api/v10/users/@me";
+            let headers = HeaderMap::new();
+            limiter.acquire(Some(b"Bot good"), "GET", path, None).await
+                .expect("a quiet limiter lets a request go")
+                .report(200, &headers);
+            for (token, status, pause) in attack {
+                tokio::time::advance(Duration::from_millis(pause)).await;
+                let token = format!("Bearer made-up-{token}");
+                match limiter.acquire(Some(token.as_bytes()), "GET", path, None).await {
+                    Ok(permit) => permit.report(status, &headers),
+                    Err(refusal) => {
+                        prop_assert!(matches!(refusal, Refusal::InvalidRequests { .. }), "{refusal}");
+                        prop_assert!(refusal.retry_after() > Duration::ZERO);
+                        prop_assert!(refusal.retry_after() <= policy.invalid_window);
+                    }
+                }
+                prop_assert!(limiter.invalid_requests() <= policy.invalid_limit - policy.good_standing_reserve);
+                for credential in [Some(&b"Bot good"[..]), None] {
+                    let permit = limiter.acquire(credential, "GET", path, None).await;
+                    prop_assert!(permit.is_ok(), "{:?}", permit.err());
+                    if let Ok(permit) = permit {
+                        permit.report(200, &headers);
+                    }
+                }
             }
             Ok(())
         })?;

@@ -21,7 +21,8 @@
 //! Each module uses only those in the layers before it, so no two modules
 //! depend on each other:
 //!
-//! 1. `bindings` (the contract) and `limiter` (the rate limiter), which use
+//! 1. `bindings` (the contract), `limiter` (the rate limiter) and
+//!    `private_dir` (folders and files only this user can write), which use
 //!    nothing of this crate;
 //! 2. `error`: the host's [`Error`], over the contract's error record;
 //! 3. `egress`: the wasi-http hook, the limiter and the connection pool;

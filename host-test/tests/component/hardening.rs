@@ -373,7 +373,7 @@ async fn hostile_rate_limit_headers_neither_panic_nor_stall_the_egress_hook() {
         .unwrap_err();
     assert_eq!(
         error.kind,
-        ComponentErrorKind::Transport,
+        ComponentErrorKind::RateLimited,
         "{}",
         error.message
     );

@@ -88,7 +88,8 @@ async fn a_credential_with_too_many_invalid_requests_is_refused_before_it_is_sen
     }
     assert_eq!(limiter.invalid_requests(), 3);
     let error = error_of(&limited, "discord_get_my_user", "{}", &stale).await;
-    assert_kind(&error, ComponentErrorKind::Transport);
+    assert_kind(&error, ComponentErrorKind::RateLimited);
+    assert!(error.retry_after_ms.is_some(), "{}", error.message);
     assert!(
         error.message.contains("invalid Discord requests"),
         "{}",

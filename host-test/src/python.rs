@@ -90,3 +90,45 @@ fn run(command: &mut Command) {
         "{command:?} failed: {status:?}"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Threads asking at once get one environment, made once; an
+    /// environment whose install did not finish (no marker) is made anew.
+    #[test]
+    fn concurrent_callers_share_one_environment_made_once() {
+        let dir = target_dir().join("python-env-test");
+        fs::create_dir_all(&dir).unwrap();
+        let requirements = dir.join("requirements.txt");
+        fs::write(&requirements, "# nothing to install\n").unwrap();
+        let name = format!("python-env-test/venv-{}", std::process::id());
+        let pythons: Vec<PathBuf> = std::thread::scope(|scope| {
+            let callers: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| environment(&name, &requirements)))
+                .collect();
+            callers
+                .into_iter()
+                .map(|caller| caller.join().unwrap())
+                .collect()
+        });
+        assert!(pythons.windows(2).all(|pair| pair[0] == pair[1]));
+        let venv = target_dir().join(&name);
+        let marker = venv.join(".requirements-installed");
+        let made = fs::metadata(&marker).unwrap().modified().unwrap();
+        assert_eq!(environment(&name, &requirements), pythons[0]);
+        assert_eq!(
+            fs::metadata(&marker).unwrap().modified().unwrap(),
+            made,
+            "a ready environment is used as it is"
+        );
+
+        fs::remove_file(&marker).unwrap();
+        fs::write(venv.join("half-installed"), "").unwrap();
+        environment(&name, &requirements);
+        assert!(marker.exists(), "made anew and marked ready");
+        assert!(!venv.join("half-installed").exists());
+        fs::remove_dir_all(&venv).unwrap();
+    }
+}

@@ -323,11 +323,41 @@ impl InstancePlan {
             .acquire_owned()
             .await
             .map_err(Error::setup)?;
-        Ok(PreparedStore {
+        Ok(self.prepared(engine, env, slot))
+    }
+
+    /// Like [`InstancePlan::store`], but waits at most `wait` for a slot:
+    /// `None` when every slot stayed taken, so that a server can refuse a
+    /// request rather than queue it without end.
+    #[cfg(feature = "serve")]
+    pub(crate) async fn store_within(
+        &self,
+        engine: &Engine,
+        env: &[(String, String)],
+        wait: Duration,
+    ) -> Result<Option<PreparedStore>, Error> {
+        match tokio::time::timeout(wait, Arc::clone(&self.slots).acquire_owned()).await {
+            Ok(slot) => Ok(Some(self.prepared(
+                engine,
+                env,
+                slot.map_err(Error::setup)?,
+            ))),
+            Err(_elapsed) => Ok(None),
+        }
+    }
+
+    /// A store for one instance on `engine` with `env`, holding `slot`.
+    fn prepared(
+        &self,
+        engine: &Engine,
+        env: &[(String, String)],
+        slot: OwnedSemaphorePermit,
+    ) -> PreparedStore {
+        PreparedStore {
             store: InstanceState::new(env, self.hooks.clone(), &self.limits).into_store(engine),
             slot,
             deadline: call_deadline(env, self.limits.deadline_margin),
-        })
+        }
     }
 }
 

@@ -15,5 +15,6 @@ mod oauth;
 mod proxy;
 mod resilience;
 mod rest_mcp;
+mod serve_limits;
 mod tools;
 mod typed_tools;

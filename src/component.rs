@@ -218,7 +218,7 @@ impl proxy::Guest for Component {
             &request,
             &credential.into(),
             &config,
-            &mut WasiHttp::new(&config),
+            &mut WasiHttp::passing_headers_on(&config),
         )?;
         Ok(proxy::Response {
             status: answer.status,

@@ -5,7 +5,6 @@
 use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::String;
-use core::net::{Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 
 use crate::error::{Error, REDACTED};
@@ -180,18 +179,120 @@ fn without_userinfo(value: &str) -> String {
     format!("{}{REDACTED}{}", &value[..start], &value[at..])
 }
 
-/// Whether `host` (as a URI gives it, IPv6 in brackets) is this machine.
+/// Whether `host` (as a URI gives it, IPv6 in brackets) is this machine:
+/// `localhost`, an IPv4 address in 127.0.0.0/8, or the IPv6 address `::1`,
+/// in any form `Ipv4Addr` and `Ipv6Addr` read.
 pub fn is_loopback(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") {
         return true;
     }
-    if let Ok(ip) = host.parse::<Ipv4Addr>() {
-        return ip.is_loopback();
+    if let Some([first, ..]) = ipv4(host.as_bytes()) {
+        return first == 127;
     }
     host.strip_prefix('[')
         .and_then(|rest| rest.strip_suffix(']'))
-        .and_then(|ip| ip.parse::<Ipv6Addr>().ok())
-        .is_some_and(|ip| ip.is_loopback())
+        .and_then(|ip| ipv6(ip.as_bytes()))
+        == Some([0, 0, 0, 0, 0, 0, 0, 1])
+}
+
+// The addresses are read as `Ipv4Addr` and `Ipv6Addr` read them, by a port
+// of their parser (`core::net::parser`) without its generality, which would
+// bring the component 4 KB; the tests hold these to them.
+
+/// `text` read as an IPv4 address.
+fn ipv4(text: &[u8]) -> Option<[u8; 4]> {
+    let mut rest = text;
+    let octets = read_ipv4(&mut rest)?;
+    rest.is_empty().then_some(octets)
+}
+
+/// An IPv4 address read off the front of `input`: four decimal octets of
+/// one to three digits, none with a leading zero, split by dots.
+fn read_ipv4(input: &mut &[u8]) -> Option<[u8; 4]> {
+    let mut rest = *input;
+    let mut octets = [0; 4];
+    for (at, octet) in octets.iter_mut().enumerate() {
+        if at > 0 {
+            let [b'.', after @ ..] = rest else {
+                return None;
+            };
+            rest = after;
+        }
+        let digits = rest.iter().take_while(|byte| byte.is_ascii_digit()).count();
+        if digits == 0 || digits > 3 || (digits > 1 && rest[0] == b'0') {
+            return None;
+        }
+        let (number, after) = rest.split_at(digits);
+        let value = number
+            .iter()
+            .fold(0_u32, |value, digit| value * 10 + u32::from(digit - b'0'));
+        *octet = u8::try_from(value).ok()?;
+        rest = after;
+    }
+    *input = rest;
+    Some(octets)
+}
+
+/// `text` read as an IPv6 address: eight groups, or fewer around one `::`
+/// that stands for at least one group of zeros.
+fn ipv6(text: &[u8]) -> Option<[u16; 8]> {
+    let mut rest = text;
+    let mut groups = [0; 8];
+    let (head, ends_in_ipv4) = read_ipv6_groups(&mut rest, &mut groups);
+    if head < 8 {
+        if ends_in_ipv4 {
+            return None;
+        }
+        let [b':', b':', after @ ..] = rest else {
+            return None;
+        };
+        rest = after;
+        let mut tail = [0; 7];
+        let (tail_len, _) = read_ipv6_groups(&mut rest, &mut tail[..7 - head]);
+        groups[8 - tail_len..].copy_from_slice(&tail[..tail_len]);
+    }
+    rest.is_empty().then_some(groups)
+}
+
+/// As many colon-separated groups as fit in `groups`, read off the front of
+/// `input`: one to four hex digits each, or for the last two but one an IPv4
+/// address, which ends them. Says how many were read and whether an IPv4
+/// address ended them.
+fn read_ipv6_groups(input: &mut &[u8], groups: &mut [u16]) -> (usize, bool) {
+    for at in 0..groups.len() {
+        let mut rest = *input;
+        if at > 0 {
+            let [b':', after @ ..] = rest else {
+                return (at, false);
+            };
+            rest = after;
+        }
+        if at + 1 < groups.len()
+            && let Some([a, b, c, d]) = read_ipv4(&mut rest)
+        {
+            groups[at] = u16::from_be_bytes([a, b]);
+            groups[at + 1] = u16::from_be_bytes([c, d]);
+            *input = rest;
+            return (at + 2, true);
+        }
+        let digits = rest
+            .iter()
+            .take_while(|byte| byte.is_ascii_hexdigit())
+            .count();
+        if digits == 0 || digits > 4 {
+            return (at, false);
+        }
+        let (number, after) = rest.split_at(digits);
+        groups[at] = number.iter().fold(0, |value, &digit| {
+            let nibble = match digit {
+                b'0'..=b'9' => digit - b'0',
+                _ => (digit | 0x20) - b'a' + 10,
+            };
+            value << 4 | u16::from(nibble)
+        });
+        *input = after;
+    }
+    (groups.len(), false)
 }
 
 #[cfg(test)]
@@ -345,6 +446,204 @@ mod tests {
             "https://user:p/w@discord.com/api",
         ] {
             assert!(base(value).is_err(), "{value} was accepted");
+        }
+    }
+}
+
+/// The address readers held to `Ipv4Addr` and `Ipv6Addr`, natively only, as
+/// `proptest` is.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod held_to_core_net {
+    use core::net::{Ipv4Addr, Ipv6Addr};
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// What `core::net` reads in `text`, in the readers' terms, and whether
+    /// it calls the host a loopback.
+    fn by_core(text: &str) -> (Option<[u8; 4]>, Option<[u16; 8]>, bool) {
+        let v4 = text.parse::<Ipv4Addr>().ok();
+        let v6 = text.parse::<Ipv6Addr>().ok();
+        let bracketed = text
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .and_then(|ip| ip.parse::<Ipv6Addr>().ok());
+        let loopback = text.eq_ignore_ascii_case("localhost")
+            || v4.is_some_and(|ip| ip.is_loopback())
+            || bracketed.is_some_and(|ip| ip.is_loopback());
+        (
+            v4.map(|ip| ip.octets()),
+            v6.map(|ip| ip.segments()),
+            loopback,
+        )
+    }
+
+    fn by_us(text: &str) -> (Option<[u8; 4]>, Option<[u16; 8]>, bool) {
+        (
+            ipv4(text.as_bytes()),
+            ipv6(text.as_bytes()),
+            is_loopback(text),
+        )
+    }
+
+    /// Text near an address: its pieces, right or wrong, in any order.
+    fn address_like() -> BoxedStrategy<String> {
+        let piece = prop_oneof![
+            4 => "[0-9a-fA-F]{1,5}",
+            3 => Just(":".to_owned()),
+            2 => Just("::".to_owned()),
+            2 => "(0|1|127|255|256|00|01)",
+            2 => "[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}",
+            1 => Just(".".to_owned()),
+            1 => "[g-z%\\[\\] -]",
+        ];
+        prop::collection::vec(piece, 0..12)
+            .prop_map(|pieces| pieces.concat())
+            .boxed()
+    }
+
+    /// An address in one of the forms it may take: as `core::net` writes
+    /// it, or as groups of at least 1 to 4 digits in either case, some of them
+    /// left to a `::`, the last two written as an IPv4 address or not.
+    fn address() -> BoxedStrategy<String> {
+        let octet = prop_oneof![Just(0_u8), Just(127_u8), Just(255_u8), any::<u8>()];
+        let group = prop_oneof![3 => Just(0_u16), 2 => Just(1_u16), 3 => any::<u16>()];
+        let groups = prop::array::uniform8(group);
+        let written = (
+            groups.clone(),
+            1..=4_usize,
+            any::<bool>(),
+            any::<bool>(),
+            0..8_usize,
+            0..9_usize,
+        )
+            .prop_map(|(groups, width, upper, ipv4_tail, from, to)| {
+                let mut items: Vec<String> = groups
+                    .iter()
+                    .map(|group| match upper {
+                        true => format!("{group:0width$X}"),
+                        false => format!("{group:0width$x}"),
+                    })
+                    .collect();
+                if ipv4_tail {
+                    let [a, b] = groups[6].to_be_bytes();
+                    let [c, d] = groups[7].to_be_bytes();
+                    items.truncate(6);
+                    items.push(Ipv4Addr::new(a, b, c, d).to_string());
+                }
+                let (from, to) = (from.min(items.len()), to.min(items.len()));
+                if from < to {
+                    format!("{}::{}", items[..from].join(":"), items[to..].join(":"))
+                } else {
+                    items.join(":")
+                }
+            });
+        prop_oneof![
+            prop::array::uniform4(octet).prop_map(|octets| Ipv4Addr::from(octets).to_string()),
+            groups.prop_map(|groups| Ipv6Addr::from(groups).to_string()),
+            written,
+        ]
+        .boxed()
+    }
+
+    /// `text` with one character taken out, changed or put in at `at`.
+    fn near(text: String, at: usize, edit: u8, with: char) -> String {
+        let mut chars: Vec<char> = text.chars().collect();
+        let at = at % (chars.len() + 1);
+        match edit % 3 {
+            0 if at < chars.len() => {
+                chars.remove(at);
+            }
+            1 if at < chars.len() => chars[at] = with,
+            _ => chars.insert(at, with),
+        }
+        chars.into_iter().collect()
+    }
+
+    /// Hosts to read: any text, text near an address, addresses and
+    /// addresses but for one character, each in brackets or not.
+    fn host() -> BoxedStrategy<String> {
+        let with = prop::sample::select(vec![':', '.', '0', '1', 'f', 'G', '[', ']']);
+        let text = prop_oneof![
+            any::<String>(),
+            "[0-9a-fA-F:.\\[\\]]{0,40}",
+            address_like(),
+            address(),
+            (address(), any::<usize>(), any::<u8>(), with)
+                .prop_map(|(text, at, edit, with)| near(text, at, edit, with)),
+        ];
+        (text, any::<bool>())
+            .prop_map(|(text, bracketed)| match bracketed {
+                true => format!("[{text}]"),
+                false => text,
+            })
+            .boxed()
+    }
+
+    #[test]
+    fn the_edges_read_as_core_net_reads_them() {
+        for text in [
+            "",
+            "127.0.0.1",
+            "127.1",
+            "127.0.0.01",
+            "127.0.0.1.",
+            "0127.0.0.1",
+            "127.0.0.256",
+            "1.2.3.4567",
+            "255.255.255.255",
+            "127.000.0.1",
+            "::1",
+            "::",
+            "::0.0.0.1",
+            "0:0:0:0:0:0:0:1",
+            "0:0:0:0:0:0:0:0:1",
+            "::0:0:0:0:0:0:1",
+            "::0:0:0:0:0:0:0:1",
+            "1:2:3:4:5:6:7::",
+            "1:2:3:4:5:6::7",
+            "::ffff:127.0.0.1",
+            "1.2.3.4::",
+            "::1.2.3.4:5",
+            "1:2:3:4:5:6:1.2.3.4",
+            "1:2:3:4:5:6:7:1.2.3.4",
+            "00001::1",
+            "0001::1",
+            ":::1",
+            ":1",
+            "1:",
+            "1::",
+            "1:::2",
+            "::1::",
+            "0:0::0:1",
+            "[::1]",
+            "[0:0:0:0:0:0:0:1]",
+            "[::0.0.0.1]",
+            "[::1",
+            "::1]",
+            "[127.0.0.1]",
+            "LocalHost",
+            "localhost.",
+            "[::fFfF]",
+            "٣.1.1.1",
+            "::٣",
+        ] {
+            assert_eq!(by_us(text), by_core(text), "{text:?}");
+        }
+    }
+
+    proptest! {
+        // Cases are cheap, and the rules' edges are narrow.
+        #![proptest_config(ProptestConfig {
+            cases: ProptestConfig::default().cases.max(4096),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn addresses_read_as_core_net_reads_them(text in host()) {
+            prop_assert_eq!(by_us(&text), by_core(&text), "{:?}", text);
         }
     }
 }

@@ -24,19 +24,19 @@
 //!
 //! Modules only use modules of lower layers, so the graph has no cycle:
 //!
-//! 1. `query`, `credential`, `uri`, `input_schemas`
+//! 1. `query`, `credential`, `uri`, `input_schemas`, `base64_encoder`
 //! 2. `error` (query)
 //! 3. `http` (credential, error), `arguments` (error)
 //! 4. `config` (error, http, uri), `route` (http, query), `response` (error,
 //!    http)
 //! 5. `tool` (arguments, credential, error, input_schemas, response, route),
 //!    `retry` (config, http, response), `proxy` (config, credential, error,
-//!    http, query), `oauth` (config, credential, error, http, query,
-//!    response, route)
+//!    http, query), `oauth` (base64_encoder, config, credential, error,
+//!    http, query, response, route)
 //! 6. `catalogue` (arguments, credential, response, route, tool)
 //! 7. `execute` (catalogue, config, credential, error, http, oauth, proxy,
 //!    response, retry)
-//! 8. the shell: `wasi_http` (config, http, uri), `component` (any),
+//! 8. the shell: `wasi_http` (config, http, response, uri), `component` (any),
 //!    `runtime`
 //!
 //! ```
@@ -83,8 +83,10 @@ pub mod http;
 mod input_schemas;
 pub mod oauth;
 pub mod proxy;
-// Internal: `uri` and `query` stand in for the `http` and `form_urlencoded`
-// crates only as far as the connector needs, and `retry` is `execute`'s.
+// Internal: `uri`, `query` and `base64_encoder` stand in for the `http`,
+// `form_urlencoded` and `base64` crates only as far as the connector needs,
+// and `retry` is `execute`'s.
+mod base64_encoder;
 mod query;
 pub mod response;
 mod retry;

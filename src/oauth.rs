@@ -26,11 +26,10 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::base64_encoder;
 use crate::config::{Config, checked_base_url};
 use crate::credential::Credential;
 use crate::error::{Error, ErrorKind};
@@ -186,7 +185,7 @@ pub enum Grant<'a> {
 
 /// base64url of SHA-256 of `verifier`, without padding (RFC 7636 S256).
 pub fn code_challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    base64_encoder::url_safe(&Sha256::digest(verifier.as_bytes()))
 }
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -279,11 +278,11 @@ pub fn authorization_link(
     }
 
     let (verifier_bytes, state_bytes) = entropy.split_at(32);
-    let code_verifier = URL_SAFE_NO_PAD.encode(verifier_bytes);
+    let code_verifier = base64_encoder::url_safe(verifier_bytes);
     let state = request
         .state
         .clone()
-        .unwrap_or_else(|| URL_SAFE_NO_PAD.encode(state_bytes));
+        .unwrap_or_else(|| base64_encoder::url_safe(state_bytes));
     let challenge = code_challenge(&code_verifier);
     let scope = request.scopes.join(" ");
     let mut pairs: Vec<(&str, &str)> = vec![
@@ -316,11 +315,9 @@ pub fn authorization_link(
 /// The Basic credentials of a confidential client: base64 of its id and
 /// secret, each form-encoded first (RFC 6749 §2.3.1).
 fn basic_credentials(client_id: &str, secret: &str) -> String {
-    STANDARD.encode(format!(
-        "{}:{}",
-        query::encode(client_id),
-        query::encode(secret)
-    ))
+    base64_encoder::standard(
+        format!("{}:{}", query::encode(client_id), query::encode(secret)).as_bytes(),
+    )
 }
 
 /// A form-encoded request to the token endpoint at `route`, authenticating
@@ -419,7 +416,7 @@ pub fn secrets_of(client: &Client, grant: Option<&Grant<'_>>, token: Option<&str
         secrets.extend([
             secret.to_owned(),
             basic_credentials(&client.client_id, secret),
-            STANDARD.encode(secret),
+            base64_encoder::standard(secret.as_bytes()),
         ]);
     }
     secrets.extend(token.map(str::to_owned));
@@ -531,6 +528,9 @@ fn check_answer(response: &Response, secrets: &[&str]) -> Result<(), Error> {
 // Natively only, as `form_urlencoded` is.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
     use super::*;
     use crate::config::DEFAULT_AUTHORIZE_URL;
 

@@ -7,6 +7,12 @@
 //! deadline itself as well, since some hosts ignore those options. The body
 //! is read as a stream and abandoned as soon as it passes the size cap.
 //!
+//! A call does no more `wasi:http` work than it needs: a GET without a body
+//! opens no body stream, an answer's body is dropped once read (its
+//! trailers are never asked for), and of an answer's headers only those the
+//! core reads for its status ([`headers_read`]) are asked for, each by name,
+//! unless the caller passes them all on (the proxy).
+//!
 //! Every failure is classed for the agent: the deadline passing and
 //! `wasi:http`'s timeout codes are `TimedOut`, the size cap and the host's
 //! size codes `TooLarge`, DNS and connection failures `Unreachable`, and
@@ -28,6 +34,7 @@ use wasip2::io::streams::{OutputStream, StreamError};
 
 use crate::config::Config;
 use crate::http::{Method, Request, Response, Transport, TransportError, TransportFailure};
+use crate::response::headers_read;
 use crate::uri::{self, Uri};
 
 /// How much of a body one read asks for.
@@ -38,16 +45,30 @@ pub struct WasiHttp {
     started: u64,
     deadline: u64,
     max_body_bytes: u64,
+    /// Whether answers keep every header, or only those [`headers_read`]
+    /// names.
+    every_header: bool,
 }
 
 impl WasiHttp {
-    /// A transport whose deadline starts now.
+    /// A transport whose deadline starts now, for the core, whose answers
+    /// keep only the headers it reads.
     pub fn new(config: &Config) -> Self {
         let started = monotonic_clock::now();
         Self {
             started,
             deadline: started.saturating_add(config.timeout.as_nanos() as u64),
             max_body_bytes: config.max_body_bytes,
+            every_header: false,
+        }
+    }
+
+    /// A transport whose deadline starts now and whose answers keep every
+    /// header whose value is text, for the proxy, which passes them on.
+    pub fn passing_headers_on(config: &Config) -> Self {
+        Self {
+            every_header: true,
+            ..Self::new(config)
         }
     }
 
@@ -190,6 +211,17 @@ impl WasiHttp {
     }
 }
 
+/// The first value of the header `name` that is text: what
+/// [`Response::header`] finds among every header whose value is text.
+fn first_text(fields: &Fields, name: &str) -> Option<String> {
+    for value in fields.get(name) {
+        if let Ok(text) = String::from_utf8(value) {
+            return Some(text);
+        }
+    }
+    None
+}
+
 /// The class of a `wasi:http` error code: whether waiting longer, trying
 /// again, or neither could help.
 fn class_of(code: &ErrorCode) -> TransportFailure {
@@ -245,18 +277,32 @@ impl Transport for WasiHttp {
             return Err(self.timed_out());
         }
         let outgoing = self.outgoing(request)?;
-        let body = outgoing
-            .body()
-            .map_err(|()| TransportError::broken("the request body was already taken"))?;
+        // A GET without a body opens no body stream: the host sends it with
+        // no body, as it sends a GET whose body stream is empty (hyper
+        // frames a GET of unknown length as empty). Other methods keep their
+        // stream, empty or not, so that the host frames them as before:
+        // Discord's front end answers 411 to a PUT or POST that has neither
+        // a length nor chunks.
+        let body = if request.method == Method::Get && request.body.is_none() {
+            None
+        } else {
+            Some(
+                outgoing
+                    .body()
+                    .map_err(|()| TransportError::broken("the request body was already taken"))?,
+            )
+        };
         let pending =
             outgoing_handler::handle(outgoing, Some(self.options())).map_err(failure_of)?;
-        if let Some(bytes) = &request.body {
-            let stream = body.write().map_err(|()| {
-                TransportError::broken("the request body stream was already taken")
-            })?;
-            self.write_body(&stream, bytes)?;
+        if let Some(body) = body {
+            if let Some(bytes) = &request.body {
+                let stream = body.write().map_err(|()| {
+                    TransportError::broken("the request body stream was already taken")
+                })?;
+                self.write_body(&stream, bytes)?;
+            }
+            OutgoingBody::finish(body, None).map_err(failure_of)?;
         }
-        OutgoingBody::finish(body, None).map_err(failure_of)?;
 
         let answer = loop {
             match pending.get() {
@@ -269,23 +315,30 @@ impl Transport for WasiHttp {
             }
         };
         let status = answer.status();
-        let headers: Vec<(String, String)> = answer
-            .headers()
-            .entries()
-            .into_iter()
-            .filter_map(|(name, value)| {
-                Some((name.to_ascii_lowercase(), String::from_utf8(value).ok()?))
-            })
-            .collect();
-        let declared_length = headers
-            .iter()
-            .find(|(name, _)| name == "content-length")
-            .and_then(|(_, value)| value.trim().parse().ok());
+        let (headers, declared_length) = {
+            let fields = answer.headers();
+            let mut headers = Vec::new();
+            if self.every_header {
+                for (name, value) in fields.entries() {
+                    if let Ok(value) = String::from_utf8(value) {
+                        headers.push((name.to_ascii_lowercase(), value));
+                    }
+                }
+            } else {
+                for &name in headers_read(status) {
+                    if let Some(value) = first_text(&fields, name) {
+                        headers.push((String::from(name), value));
+                    }
+                }
+            }
+            let declared_length =
+                first_text(&fields, "content-length").and_then(|value| value.trim().parse().ok());
+            (headers, declared_length)
+        };
         let body = answer
             .consume()
             .map_err(|()| TransportError::broken("the answer's body was already taken"))?;
         let data = self.read_body(&body, declared_length)?;
-        drop(IncomingBody::finish(body));
         Ok(Response {
             status,
             headers,

@@ -16,9 +16,9 @@ use discord_connector::arguments::{
 use discord_connector::catalogue::{self, CATALOGUE};
 use discord_connector::error::ErrorKind;
 use discord_connector::http::Response;
-use discord_connector::oauth::token_from;
+use discord_connector::oauth::{revoked_from, token_from};
 use discord_connector::proxy::normalised_path;
-use discord_connector::response::{OutputKind, tool_output};
+use discord_connector::response::{OutputKind, error_from, headers_read, retry_after, tool_output};
 use discord_connector::tool::Tool;
 use proptest::prelude::*;
 use proptest::strategy::Union;
@@ -396,6 +396,37 @@ fn object_shaped_by(schema: &Value) -> BoxedStrategy<Value> {
         .boxed()
 }
 
+/// `response` with only the headers [`headers_read`] names for its status,
+/// as the component's transport asks the host for them: each by name (in
+/// any case), its first value.
+fn with_only_headers_read(response: &Response) -> Response {
+    let headers = headers_read(response.status)
+        .iter()
+        .filter_map(|&name| Some((name.to_owned(), response.header(name)?.to_owned())))
+        .collect();
+    Response {
+        headers,
+        ..response.clone()
+    }
+}
+
+/// An answer's header: those the core reads, in any case, and others.
+fn header() -> impl Strategy<Value = (String, String)> {
+    let name = prop_oneof![
+        "(content-type|retry-after|x-ratelimit-(bucket|global|scope))",
+        "(Content-Type|Retry-After|X-RateLimit-(Bucket|Global|Scope)|CONTENT-TYPE)",
+        "(content-length|date|x-ratelimit-[a-z-]{1,12}|x-[a-z]{1,8}|via)",
+    ];
+    let value = prop_oneof![
+        any::<String>(),
+        Just("image/png".to_owned()),
+        Just("application/json".to_owned()),
+        "[0-9]{1,3}(\\.[0-9]{1,3})?",
+        "(user|global|shared|[a-f0-9]{8})",
+    ];
+    (name, value)
+}
+
 /// What both readers make of arguments for `subject`, and the arguments.
 fn both_readings(
     subject: &Subject,
@@ -477,6 +508,32 @@ proptest! {
                 }
                 prop_assert_eq!(error.retry_after_ms.is_some(), status == 429);
             }
+        }
+    }
+
+    #[test]
+    fn answers_map_alike_with_only_the_headers_read(
+        status in prop_oneof![Just(200u16), Just(429u16), 100u16..600],
+        headers in prop::collection::vec(header(), 0..8),
+        body in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..64),
+            Just(b"\x89PNG\r\n\x1a\n...".to_vec()),
+            json_value().prop_map(|v| v.to_string().into_bytes()),
+            (any::<Option<f64>>(), any::<Option<bool>>()).prop_map(|(retry_after, global)| serde_json::json!({
+                "message": "You are being rate limited.", "retry_after": retry_after, "global": global,
+            }).to_string().into_bytes()),
+        ],
+    ) {
+        let full = Response { status, headers, body };
+        let read = with_only_headers_read(&full);
+        for kind in [OutputKind::Json, OutputKind::Png] {
+            prop_assert_eq!(tool_output(kind, full.clone(), &[]), tool_output(kind, read.clone(), &[]));
+        }
+        prop_assert_eq!(error_from(&full), error_from(&read));
+        prop_assert_eq!(revoked_from(&full, &[]), revoked_from(&read, &[]));
+        prop_assert!(token_from(&full, &[]) == token_from(&read, &[]), "{:?}", full);
+        if status == 429 {
+            prop_assert_eq!(retry_after(&full), retry_after(&read));
         }
     }
 

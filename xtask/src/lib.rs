@@ -47,10 +47,11 @@ pub const TARGET: &str = "wasm32-wasip2";
 /// Every workspace a guest is built from declares it.
 pub const PROFILE: &str = "guest";
 
-/// The most `discord_connector.wasm` may weigh, in bytes: a little above
-/// its size when the budget was last set (303,824 bytes), so that growth is
-/// a decision rather than an accident. Raise it knowingly.
-pub const CONNECTOR_BUDGET: u64 = 306_000;
+/// The most `discord_connector.wasm` may weigh, in bytes, with every tool of
+/// the catalogue: issue #19's goal of 300,000 (it was 289,563 bytes when
+/// the budget was set), so that growth is a decision rather than an
+/// accident. Make room before adding to it; raise it only knowingly.
+pub const CONNECTOR_BUDGET: u64 = 300_000;
 
 /// Refuses an artifact of `size` bytes heavier than `budget`, naming both.
 pub fn within_budget(name: &str, size: u64, budget: u64) -> Result<(), Error> {
@@ -267,13 +268,14 @@ mod tests {
 
     #[test]
     fn the_budget_holds_up_to_its_last_byte() {
-        assert!(within_budget("x.wasm", 0, 306_000).is_ok());
-        assert!(within_budget("x.wasm", 306_000, 306_000).is_ok());
-        let refusal = within_budget("x.wasm", 306_001, 306_000)
+        assert_eq!(CONNECTOR_BUDGET, 300_000, "issue #19's goal");
+        assert!(within_budget("x.wasm", 0, CONNECTOR_BUDGET).is_ok());
+        assert!(within_budget("x.wasm", 300_000, CONNECTOR_BUDGET).is_ok());
+        let refusal = within_budget("x.wasm", 300_001, CONNECTOR_BUDGET)
             .unwrap_err()
             .to_string();
         assert!(
-            refusal.starts_with("x.wasm is 306001 bytes, over its budget of 306000 bytes by 1;"),
+            refusal.starts_with("x.wasm is 300001 bytes, over its budget of 300000 bytes by 1;"),
             "{refusal}"
         );
     }

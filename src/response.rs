@@ -157,9 +157,17 @@ pub fn error_from(response: &Response) -> Error {
     } else {
         api_error.errors.map(errors_details)
     };
+    // The host's own limiter answers in Discord's shape, marked with a
+    // scope of its own: its message says who refused, and why.
+    let refused_by_host =
+        kind == ErrorKind::RateLimited && response.header("x-ratelimit-scope") == Some("host");
+    let message = match (&api_error.message, refused_by_host) {
+        (Some(message), true) => message.clone(),
+        _ => format!("Discord answered {status}{said}"),
+    };
     Error {
         kind,
-        message: format!("Discord answered {status}{said}"),
+        message,
         status: Some(status),
         code: api_error.code,
         details,
@@ -390,6 +398,23 @@ mod tests {
 
         let error = error_from(&answer(429, &[("retry-after", "3")], b""));
         assert_eq!(error.retry_after_ms, Some(3000));
+    }
+
+    #[test]
+    fn a_refusal_by_the_hosts_limiter_says_it_never_reached_discord() {
+        let refused = br#"{"message":"The host's Discord limiter refused the request before it was sent: wait","retry_after":1.5,"global":false}"#;
+        let error = error_from(&answer(429, &[("x-ratelimit-scope", "host")], refused));
+        assert_eq!(error.kind, ErrorKind::RateLimited);
+        assert_eq!(error.retry_after_ms, Some(1500));
+        assert!(
+            error
+                .message
+                .starts_with("The host's Discord limiter refused"),
+            "{}",
+            error.message
+        );
+        let from_discord = error_from(&answer(429, &[("x-ratelimit-scope", "user")], refused));
+        assert!(from_discord.message.starts_with("Discord answered 429"));
     }
 
     #[test]

@@ -21,6 +21,18 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const DISCORD_HOST: &str = env!("CARGO_BIN_EXE_discord-host");
 
+/// Starts `command` with its stdin and stdout piped to this test, killed
+/// when dropped.
+fn over_pipes(command: &mut tokio::process::Command) -> tokio::process::Child {
+    command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("discord-host starts")
+}
+
 /// Starts `discord-host mcp --serve-http 0` and reads the URL it prints.
 async fn serve_http(env: &[(&str, String)]) -> (tokio::process::Child, String) {
     let mut command = tokio::process::Command::new(DISCORD_HOST);
@@ -87,15 +99,11 @@ async fn the_official_python_sdk_reaches_discord_host_mcp_over_streamable_http()
 
 #[tokio::test]
 async fn lines_that_are_not_messages_get_parse_errors_and_the_server_goes_on() {
-    let mut child = tokio::process::Command::new(DISCORD_HOST)
-        .arg("mcp")
-        .env("DISCORD_BOT_TOKEN", "unused")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("discord-host starts");
+    let mut child = over_pipes(
+        tokio::process::Command::new(DISCORD_HOST)
+            .arg("mcp")
+            .env("DISCORD_BOT_TOKEN", "unused"),
+    );
     let mut stdin = child.stdin.take().unwrap();
     let mut input = b"{not json\n".to_vec();
     input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\xfe\"}\n");
@@ -263,18 +271,14 @@ async fn a_new_authorization_link_closes_the_listener_of_the_one_before() {
     let sandbox = Sandbox::start().await.expect("the sandbox starts");
     let store =
         std::env::temp_dir().join(format!("discord-mcp-links-{}.sqlite3", std::process::id()));
-    let mut child = tokio::process::Command::new(DISCORD_HOST)
-        .args(["mcp", "--connection", "discord", "--identifier", "ada"])
-        .envs(sandbox_env(&sandbox))
-        .env("DISCORD_CLIENT_ID", APPLICATION_ID)
-        .env("DISCORD_CLIENT_SECRET", CLIENT_SECRET)
-        .env("DISCORD_HOST_STORE", &store)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("discord-host starts");
+    let mut child = over_pipes(
+        tokio::process::Command::new(DISCORD_HOST)
+            .args(["mcp", "--connection", "discord", "--identifier", "ada"])
+            .envs(sandbox_env(&sandbox))
+            .env("DISCORD_CLIENT_ID", APPLICATION_ID)
+            .env("DISCORD_CLIENT_SECRET", CLIENT_SECRET)
+            .env("DISCORD_HOST_STORE", &store),
+    );
     const LINKS: usize = 50;
     let mut input = String::from(concat!(
         r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,

@@ -1,11 +1,14 @@
 //! The contract's facade: [`Connector`] calls the connector component's
-//! exports, each call in a fresh, short-lived [`Instance`] with its own WASI
-//! context, so calls share nothing and run concurrently. Hosts that already
+//! exports. `execute_tool` runs in a warm instance kept for the same
+//! credential (`reuse`), every other call in a fresh, short-lived
+//! [`Instance`] with its own WASI context; calls run concurrently, each
+//! instance serving one at a time. Hosts that already
 //! have a `Store<T>` and a `Linker<T>` use
 //! [`add_to_linker_async`](crate::instance::add_to_linker_async) and
 //! [`Instance::instantiate`] instead, and get the same deadlines and errors.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
@@ -25,13 +28,30 @@ use crate::instance::{
     InstanceLimits, InstanceState, PreparedStore, arm_deadline, hard_stop, linked,
 };
 use crate::loaded::Loaded;
+use crate::reuse::{ConnectorStats, ReuseLimits, WarmPool};
 
 /// The compiled, linked connector component and what its instances get: an
 /// environment, egress hooks and resource limits, set with the builder
 /// [`Loaded`] shares with `serve::Server`
 /// ([`with_env`](Loaded::with_env), [`with_limits`](Loaded::with_limits),
-/// [`with_limiter`](Loaded::with_limiter), [`with_pool`](Loaded::with_pool)).
-pub type Connector = Loaded<ConnectorPre<InstanceState>>;
+/// [`with_limiter`](Loaded::with_limiter), [`with_pool`](Loaded::with_pool)),
+/// and how it keeps warm instances ([`Connector::with_reuse`]).
+///
+/// [`execute_tool`](Connector::execute_tool) reuses an instance for calls
+/// of the same credential (see [`ReuseLimits`]): an instance serves one
+/// call at a time, never a second credential, and is dropped after any
+/// failure but the component's own typed error. A clone shares the
+/// compiled code, the pool, the limiter, the slots and the warm instances
+/// (each serving only the settings it was made with).
+pub type Connector = Loaded<Linked>;
+
+/// The connector component, pre-linked, and the warm instances of a
+/// [`Connector`] (shared by its clones).
+#[derive(Clone)]
+pub struct Linked {
+    pre: ConnectorPre<InstanceState>,
+    warm: Arc<WarmPool<Instance<InstanceState>>>,
+}
 
 impl Connector {
     /// A wasmtime engine set up for the connector: epoch interruption on,
@@ -61,21 +81,51 @@ impl Connector {
             .instantiate_pre(component)
             .and_then(ConnectorPre::new)
             .map_err(Error::setup)?;
-        Self::new(pre)
+        let secret = WarmPool::<Instance<InstanceState>>::secret().map_err(Error::setup)?;
+        Self::new(Linked {
+            pre,
+            warm: WarmPool::new(ReuseLimits::default(), secret),
+        })
+    }
+
+    /// This connector keeping warm instances within `limits`
+    /// ([`ReuseLimits::OFF`]: a fresh instance for every call), in a pool
+    /// of its own (with its own [`stats`](Connector::stats)), shared only
+    /// with its clones from now on.
+    pub fn with_reuse(mut self, limits: ReuseLimits) -> Self {
+        self.pre.warm = WarmPool::new(limits, self.pre.warm.shared_secret());
+        self
+    }
+
+    /// How many instances this connector and its clones have made, reused
+    /// and discarded, and how many are warm now (since it was made, or
+    /// given [`with_reuse`](Connector::with_reuse)).
+    pub fn stats(&self) -> ConnectorStats {
+        self.pre.warm.stats()
     }
 
     /// A fresh instance with its own store, for one call or several.
     ///
-    /// Waits while `max_instances` instances are alive.
+    /// Waits while `max_instances` instances are alive (warm instances
+    /// kept by [`execute_tool`](Connector::execute_tool) included: a call
+    /// that waits drops the least recently used one).
     pub async fn instance(&self) -> Result<Instance<InstanceState>, Error> {
         let env = self.plan.env()?;
         let PreparedStore {
             store,
             slot,
             deadline,
-        } = self.plan.store(self.pre.engine(), &env).await?;
-        let mut instance = Instance::instantiate(store, &self.pre, deadline).await?;
+        } = self
+            .pre
+            .warm
+            .slot(
+                self.plan.version(),
+                self.plan.store(self.pre.pre.engine(), &env),
+            )
+            .await?;
+        let mut instance = Instance::instantiate(store, &self.pre.pre, deadline).await?;
         instance.slot = Some(slot);
+        self.pre.warm.instantiated();
         Ok(instance)
     }
 
@@ -84,15 +134,33 @@ impl Connector {
         self.instance().await?.list_tools().await
     }
 
-    /// Runs tool `name` with `arguments` (a JSON object) in a fresh instance.
+    /// Runs tool `name` with `arguments` (a JSON object) in a warm
+    /// instance of the same `credential` (with these settings), or a fresh
+    /// one. The instance goes back for the next call of `credential` after
+    /// a success or the component's typed error, and is dropped after any
+    /// other failure (a trap, the host's deadline), or when the call is
+    /// cancelled.
     pub async fn execute_tool(
         &self,
         name: &str,
         arguments: &str,
         credential: &Credential,
     ) -> Result<Output, Error> {
-        let mut instance = self.instance().await?;
-        instance.execute_tool(name, arguments, credential).await
+        let warm = &self.pre.warm;
+        let key = warm.key(credential, self.plan.version());
+        let (mut instance, calls) = match warm.take(&key) {
+            Some(found) => found,
+            None => (self.instance().await?, 0),
+        };
+        let result = instance.execute_tool(name, arguments, credential).await;
+        match &result {
+            Ok(_) => warm.put(key, instance, calls + 1),
+            Err(error) if matches!(error.kind(), ErrorKind::Component(_)) => {
+                warm.put(key, instance, calls + 1)
+            }
+            Err(_) => warm.discard(instance),
+        }
+        result
     }
 
     /// Sends a raw request through the component's confined proxy.

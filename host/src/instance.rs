@@ -6,6 +6,7 @@
 //! `wasi:http/incoming-handler` component is in `serve`. Both run their
 //! instances through this module.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -267,6 +268,15 @@ pub(crate) struct InstancePlan {
     hooks: EgressHooks,
     limits: InstanceLimits,
     slots: Arc<Semaphore>,
+    /// Changes with every setting, so that what was made under earlier
+    /// settings (a warm instance) is told apart.
+    version: u64,
+}
+
+/// A number no plan's settings had before.
+fn next_version() -> u64 {
+    static VERSIONS: AtomicU64 = AtomicU64::new(0);
+    VERSIONS.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A store ready for one instance, the slot it holds while alive, and its
@@ -286,25 +296,35 @@ impl InstancePlan {
             hooks: EgressHooks::default().with_pool(EgressPool::new(PoolSettings::default())?),
             limits,
             slots: Arc::new(Semaphore::new(limits.max_instances)),
+            version: next_version(),
         })
     }
 
     pub(crate) fn set_limits(&mut self, limits: InstanceLimits) {
+        self.version = next_version();
         self.limits = limits;
         self.slots = Arc::new(Semaphore::new(limits.max_instances));
     }
 
     pub(crate) fn set_limiter(&mut self, limiter: Arc<DiscordLimiter>) {
+        self.version = next_version();
         self.hooks = self.hooks.clone().with_limiter(limiter);
     }
 
     pub(crate) fn set_pool(&mut self, pool: EgressPool) {
+        self.version = next_version();
         self.hooks = self.hooks.clone().with_pool(pool);
     }
 
     pub(crate) fn set_env(&mut self, name: String, value: String) {
+        self.version = next_version();
         self.env.retain(|(existing, _)| *existing != name);
         self.env.push((name, value));
+    }
+
+    /// The version of these settings: it changes whenever one does.
+    pub(crate) fn version(&self) -> u64 {
+        self.version
     }
 
     /// Checks the environment the instances will get (see [`instance_env`]).

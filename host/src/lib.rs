@@ -1,8 +1,10 @@
 //! Embed the Discord connector component in a wasmtime host.
 //!
-//! - [`Connector`] loads the component once and runs each call in a fresh
+//! - [`Connector`] loads the component once and runs each call in an
 //!   [`Instance`], with a memory cap, a deadline derived from the component's
-//!   own `DISCORD_TIMEOUT_MS`, and a cap on live instances;
+//!   own `DISCORD_TIMEOUT_MS`, and a cap on live instances; `execute_tool`
+//!   reuses a warm instance of the same credential ([`ReuseLimits`],
+//!   [`ConnectorStats`]), every other call gets a fresh one;
 //! - [`add_to_linker_async`] and [`Instance::instantiate`] do the same for a host
 //!   that brings its own `Store<T>` and `Linker<T>`; [`bindings`] are the
 //!   contract's Rust types and generated exports;
@@ -31,7 +33,9 @@
 //! 5. `engine`: the engine and the cache of compiled components;
 //! 6. `loaded`: a compiled component and the options builder its
 //!    instances share;
-//! 7. `connector` (the contract's facade) and `serve` (an HTTP
+//! 7. `reuse`: the pool of warm instances, by a keyed hash of the
+//!    credential (generic over what it keeps; uses only `bindings`);
+//! 8. `connector` (the contract's facade) and `serve` (an HTTP
 //!    component's server), side by side.
 //!
 //! ```no_run
@@ -61,6 +65,7 @@ pub mod limiter;
 mod loaded;
 #[cfg(unix)]
 pub mod private_dir;
+mod reuse;
 #[cfg(feature = "serve")]
 pub mod serve;
 
@@ -72,7 +77,7 @@ pub use bindings::exports::agent_tools::connector::tools::{Blob, Output, Tool};
 pub use bindings::types::{
     Credential, CredentialKind, Error as ComponentError, ErrorKind as ComponentErrorKind,
 };
-pub use connector::{Connector, Instance};
+pub use connector::{Connector, Instance, Linked};
 pub use egress::{EgressHooks, EgressPool, PoolSettings};
 pub use error::{Error, ErrorKind};
 pub use instance::{
@@ -81,6 +86,7 @@ pub use instance::{
 };
 pub use limiter::DiscordLimiter;
 pub use loaded::Loaded;
+pub use reuse::{ConnectorStats, ReuseLimits};
 
 /// The README's and the embedding guide's examples, compiled as doctests.
 #[cfg(doctest)]

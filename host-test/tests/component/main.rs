@@ -8,6 +8,7 @@ mod credentials;
 mod errors;
 mod hardening;
 mod host_limits;
+mod instance_reuse;
 mod limiter_lockout;
 mod load;
 mod mcp_sdk;

@@ -85,7 +85,8 @@ fn micros(duration: Duration) -> f64 {
 pub struct Throughput {
     /// Calls in flight at once.
     pub concurrency: usize,
-    /// Through the component (a fresh instance per call).
+    /// Through the component (`Connector::execute_tool`: an instance reused
+    /// for the credential's calls).
     pub component_calls_per_s: f64,
     /// The native keep-alive client.
     pub native_calls_per_s: f64,
@@ -112,7 +113,7 @@ pub struct Report {
     pub instantiate_on_demand: Latency,
     /// The same with the pooling allocator (the default).
     pub instantiate_pooling: Latency,
-    /// One call end to end in a fresh instance (what `Connector::execute_tool` does).
+    /// One call end to end through `Connector::execute_tool` (a reused instance).
     pub call_component: Latency,
     /// The same GET from the native keep-alive client.
     pub call_native: Latency,
@@ -129,8 +130,8 @@ pub struct Report {
     /// Calls per second at 1, 16 and 64 calls in flight.
     pub throughput: Vec<Throughput>,
     /// `discord_get_my_user` with a bearer against the Discord sandbox (its
-    /// rate limit off), a fresh instance per call: the figure the Python
-    /// and JavaScript packages' benches measure the same way.
+    /// rate limit off), through `Connector::execute_tool`; the Python and
+    /// JavaScript packages' benches make a fresh instance per call.
     pub call_sandbox_get_my_user: Latency,
     /// The process's peak resident set (VmHWM), whole run.
     pub peak_rss_mib: f64,
@@ -493,7 +494,7 @@ impl fmt::Display for Report {
         )?;
         row(
             f,
-            "call through the component (fresh instance)",
+            "call through the component (execute_tool, reused instance)",
             &self.call_component,
         )?;
         row(f, "same GET, native hyper keep-alive", &self.call_native)?;
@@ -507,7 +508,7 @@ impl fmt::Display for Report {
         row(f, "second call on it", &self.second_call)?;
         row(
             f,
-            "discord_get_my_user against the sandbox, fresh instance",
+            "discord_get_my_user against the sandbox, execute_tool",
             &self.call_sandbox_get_my_user,
         )?;
         writeln!(

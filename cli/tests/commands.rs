@@ -189,3 +189,56 @@ async fn serve_answers_rest_calls_with_the_callers_token() {
         .unwrap();
     assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_writes_binary_output_to_the_file_named() {
+    let sandbox = Sandbox::start().await.expect("the sandbox starts");
+    let png = std::env::temp_dir().join(format!("discord-host-widget-{}.png", std::process::id()));
+    let output = run(
+        &[
+            "call",
+            "discord_get_guild_widget_png",
+            r#"{"guild_id": "1144100424245366835"}"#,
+            "-o",
+            png.to_str().unwrap(),
+        ],
+        &[("DISCORD_API_BASE", sandbox.base_url())],
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let bytes = std::fs::read(&png).expect("the PNG file");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    std::fs::remove_file(&png).unwrap();
+}
+
+#[tokio::test]
+async fn auth_list_and_revoke_work_on_a_store() {
+    let store = std::env::temp_dir().join(format!("discord-host-auth-{}", std::process::id()));
+    std::fs::create_dir_all(&store).unwrap();
+    let file = store.join("tokens.sqlite3");
+    let env = [
+        ("DISCORD_HOST_STORE", file.display().to_string()),
+        ("DISCORD_CLIENT_ID", "1178765261640953856".to_owned()),
+    ];
+    let listed = run(&["auth", "list"], &env).await;
+    assert!(listed.status.success());
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        text.starts_with("CONNECTION"),
+        "a header and no account: {text}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+
+    let revoked = run(&["auth", "revoke", "--identifier", "nobody"], &env).await;
+    assert!(!revoked.status.success());
+    let stderr = String::from_utf8_lossy(&revoked.stderr);
+    assert!(
+        stderr.contains("discord/nobody"),
+        "the account is named: {stderr}"
+    );
+    std::fs::remove_dir_all(&store).unwrap();
+}

@@ -7,12 +7,11 @@
 //! [`add_to_linker_async`](crate::instance::add_to_linker_async) and
 //! [`Instance::instantiate`] instead, and get the same deadlines and errors.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
-use wasmtime::component::Component;
+use wasmtime::component::InstancePre;
 use wasmtime::{Engine, Store};
 
 use crate::bindings::exports::agent_tools::connector::oauth::{Client, Link, LinkRequest, Token};
@@ -22,12 +21,10 @@ use crate::bindings::exports::agent_tools::connector::proxy::{
 use crate::bindings::exports::agent_tools::connector::tools::{Output, Tool};
 use crate::bindings::types::{Credential, Error as ComponentError};
 use crate::bindings::{self, ConnectorPre};
-use crate::engine::{compile, compile_file, default_engine};
+use crate::engine::default_engine;
 use crate::error::{Error, ErrorKind};
-use crate::instance::{
-    InstanceLimits, InstanceState, PreparedStore, arm_deadline, hard_stop, linked,
-};
-use crate::loaded::Loaded;
+use crate::instance::{InstanceLimits, InstanceState, PreparedStore, arm_deadline, hard_stop};
+use crate::loaded::{Exports, Loaded};
 use crate::reuse::{ConnectorStats, ReuseLimits, WarmPool};
 
 /// The compiled, linked connector component and what its instances get: an
@@ -53,6 +50,16 @@ pub struct Linked {
     warm: Arc<WarmPool<Instance<InstanceState>>>,
 }
 
+impl Exports for Linked {
+    fn from_pre(pre: InstancePre<InstanceState>) -> Result<Self, Error> {
+        let secret = WarmPool::<Instance<InstanceState>>::secret().map_err(Error::setup)?;
+        Ok(Self {
+            pre: ConnectorPre::new(pre).map_err(Error::setup)?,
+            warm: WarmPool::new(ReuseLimits::default(), secret),
+        })
+    }
+}
+
 impl Connector {
     /// A wasmtime engine set up for the connector: epoch interruption on,
     /// the pooling allocator sized for the default [`InstanceLimits`] (or
@@ -61,31 +68,6 @@ impl Connector {
     /// [`Connector::from_component`].
     pub fn engine() -> Result<Engine, Error> {
         default_engine(&InstanceLimits::default())
-    }
-
-    /// Compiles the component in the file at `path` (through the on-disk
-    /// cache of compiled components, [`crate::engine::cache_dir`]).
-    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        Self::from_component(&compile_file(path.as_ref())?)
-    }
-
-    /// Compiles the component in `bytes` (through the on-disk cache).
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        Self::from_component(&compile(bytes)?)
-    }
-
-    /// Links an already compiled `component` with WASI and WASI HTTP. Its
-    /// engine must have epoch interruption on.
-    pub fn from_component(component: &Component) -> Result<Self, Error> {
-        let pre = linked(component)?
-            .instantiate_pre(component)
-            .and_then(ConnectorPre::new)
-            .map_err(Error::setup)?;
-        let secret = WarmPool::<Instance<InstanceState>>::secret().map_err(Error::setup)?;
-        Self::new(Linked {
-            pre,
-            warm: WarmPool::new(ReuseLimits::default(), secret),
-        })
     }
 
     /// This connector keeping warm instances within `limits`

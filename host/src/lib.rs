@@ -31,8 +31,8 @@
 //! 4. `instance`: the instance runtime (each instance's state, limits,
 //!    environment and slot, its deadline, the epoch ticker, the linker);
 //! 5. `engine`: the engine and the cache of compiled components;
-//! 6. `loaded`: a compiled component and the options builder its
-//!    instances share;
+//! 6. `loaded`: a compiled component (loaded the same way for any
+//!    [`Exports`]) and the options builder its instances share;
 //! 7. `reuse`: the pool of warm instances, by a keyed hash of the
 //!    credential (generic over what it keeps; uses only `bindings`);
 //! 8. `connector` (the contract's facade) and `serve` (an HTTP
@@ -85,7 +85,7 @@ pub use instance::{
     MAX_CALL_TIMEOUT, TIMEOUT_SETTING, add_to_linker_async, call_deadline,
 };
 pub use limiter::DiscordLimiter;
-pub use loaded::Loaded;
+pub use loaded::{Exports, Loaded};
 pub use reuse::{ConnectorStats, ReuseLimits};
 
 /// The README's and the embedding guide's examples, compiled as doctests.

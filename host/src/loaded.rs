@@ -3,12 +3,24 @@
 //! `serve::Server` (a `wasi:http/incoming-handler`) are both this type, so
 //! they share one builder: limits, limiter, connection pool, environment.
 
+use std::path::Path;
 use std::sync::Arc;
 
+use wasmtime::component::{Component, InstancePre};
+
 use crate::egress::EgressPool;
+use crate::engine::{compile, compile_file};
 use crate::error::Error;
-use crate::instance::{InstanceLimits, InstancePlan};
+use crate::instance::{InstanceLimits, InstancePlan, InstanceState, linked};
 use crate::limiter::DiscordLimiter;
+
+/// The exports a [`Loaded`] component is used through, made from its
+/// pre-linked instance: the contract's (`Connector`) or an HTTP handler's
+/// (`serve::Server`).
+pub trait Exports: Sized {
+    /// Checks `pre`'s exports and wraps it.
+    fn from_pre(pre: InstancePre<InstanceState>) -> Result<Self, Error>;
+}
 
 /// A compiled, pre-linked component (`pre`, such as a `ConnectorPre`) and
 /// what each of its instances gets: an environment, egress hooks, resource
@@ -20,16 +32,33 @@ pub struct Loaded<P> {
     pub(crate) plan: InstancePlan,
 }
 
-impl<P> Loaded<P> {
-    /// `pre` with the default limits, no limiter, an empty environment and
-    /// a keep-alive egress pool of its own.
-    pub(crate) fn new(pre: P) -> Result<Self, Error> {
+impl<P: Exports> Loaded<P> {
+    /// Compiles the component in the file at `path`, through the on-disk
+    /// cache of compiled components ([`crate::engine::CacheLocation`]).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::from_component(&compile_file(path.as_ref())?)
+    }
+
+    /// Compiles the component in `bytes` (through the on-disk cache), for
+    /// a host that embeds its component.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        Self::from_component(&compile(bytes)?)
+    }
+
+    /// Links an already compiled `component` with WASI and WASI HTTP. Its
+    /// engine must have epoch interruption on.
+    pub fn from_component(component: &Component) -> Result<Self, Error> {
+        let pre = linked(component)?
+            .instantiate_pre(component)
+            .map_err(Error::setup)?;
         Ok(Self {
-            pre,
+            pre: P::from_pre(pre)?,
             plan: InstancePlan::new()?,
         })
     }
+}
 
+impl<P> Loaded<P> {
     /// This component with `limits` on each instance.
     pub fn with_limits(mut self, limits: InstanceLimits) -> Self {
         self.plan.set_limits(limits);

@@ -102,7 +102,7 @@ impl PrivateDir {
 
     /// Puts `contents` in the file `name`, replacing whatever is there:
     /// written to a new file under a random name (see
-    /// [`write_temporary`](Self::write_temporary)) and renamed over `name`,
+    /// `write_temporary`) and renamed over `name`,
     /// so a reader never sees half a file and a link at `name` is replaced,
     /// never followed.
     pub fn replace_file(&self, name: &str, contents: &[&[u8]]) -> io::Result<()> {

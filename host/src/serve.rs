@@ -11,7 +11,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -24,23 +23,28 @@ use hyper_util::rt::TokioTimer;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, oneshot};
-use wasmtime::component::Component;
+use wasmtime::component::InstancePre;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::engine::{compile, compile_file};
 use crate::error::{Error, ErrorKind};
-use crate::instance::{InstanceState, PreparedStore, arm_deadline, hard_stop, linked};
-use crate::loaded::Loaded;
+use crate::instance::{InstanceState, PreparedStore, arm_deadline, hard_stop};
+use crate::loaded::{Exports, Loaded};
 
 /// A compiled HTTP component and what each request's instance gets, set
 /// with the builder [`Loaded`] shares with `Connector`
 /// ([`with_env`](Loaded::with_env), [`with_limits`](Loaded::with_limits),
 /// [`with_limiter`](Loaded::with_limiter), [`with_pool`](Loaded::with_pool)).
 pub type Server = Loaded<ProxyPre<InstanceState>>;
+
+impl Exports for ProxyPre<InstanceState> {
+    fn from_pre(pre: InstancePre<InstanceState>) -> Result<Self, Error> {
+        ProxyPre::new(pre).map_err(Error::setup)
+    }
+}
 
 /// What a server allows its clients, so that none can stop it: slow or
 /// silent connections, slow bodies and a flood of requests each meet a
@@ -132,29 +136,6 @@ const CLOSE_WAIT: Duration = Duration::from_millis(100);
 const BURST_GAP: Duration = Duration::from_secs(10);
 
 impl Server {
-    /// Compiles the component in the file at `path` (one that exports
-    /// `wasi:http/incoming-handler`, such as `dist/discord_rest_mcp.wasm`)
-    /// through the on-disk cache of compiled components.
-    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        Self::from_component(&compile_file(path.as_ref())?)
-    }
-
-    /// Compiles the component in `bytes` (through the on-disk cache), for
-    /// a host that embeds its component.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        Self::from_component(&compile(bytes)?)
-    }
-
-    /// Links an already compiled `component` with WASI and WASI HTTP. Its
-    /// engine must have epoch interruption on.
-    pub fn from_component(component: &Component) -> Result<Self, Error> {
-        let pre = linked(component)?
-            .instantiate_pre(component)
-            .and_then(ProxyPre::new)
-            .map_err(Error::setup)?;
-        Self::new(pre)
-    }
-
     /// Serves HTTP/1.1 on `listener` with the default [`ServeLimits`] until
     /// the task is dropped.
     pub async fn serve(self, listener: TcpListener) -> Result<(), Error> {

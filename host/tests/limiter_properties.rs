@@ -25,6 +25,15 @@ fn number_text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A runtime on tokio's paused clock: waits pass at once, in order.
+fn paused_clock() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a runtime")
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -37,12 +46,7 @@ proptest! {
         bucket in ".{0,80}",
         scope in prop_oneof![Just("shared"), Just("user"), Just("global")],
     ) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
+        paused_clock().block_on(async {
             let limiter = DiscordLimiter::default();
             let mut headers = HeaderMap::new();
             for (name, value) in [
@@ -93,12 +97,7 @@ proptest! {
             invalid_per_credential: 20,
             ..LimiterPolicy::default()
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
+        paused_clock().block_on(async {
             let limiter = DiscordLimiter::new(policy);
             let path = "/api/v10/users/@me";
             let headers = HeaderMap::new();

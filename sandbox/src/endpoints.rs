@@ -136,6 +136,15 @@ impl Reply {
         Self::json(status, &json!({ "message": message, "code": code }))
     }
 
+    /// An empty 204 answer, as Discord gives for actions with nothing to say.
+    pub fn no_content() -> Self {
+        Self {
+            status: 204,
+            content_type: "",
+            body: Vec::new(),
+        }
+    }
+
     /// Discord's answer to a missing, unknown, expired or revoked token.
     pub fn unauthorized() -> Self {
         Self::error(401, 0, "401: Unauthorized")
@@ -151,13 +160,14 @@ impl Reply {
         let seconds = (retry_after.as_secs_f64() * 1000.0).ceil() / 1000.0;
         Self::json(
             429,
-            &json!({ "message": "You are being rate limited.", "retry_after": seconds, "global": false }),
+            &json!({ "message": "You are being rate limited.", "code": 0, "retry_after": seconds, "global": false }),
         )
     }
 }
 
 /// Query parameters, checked as Discord checks them: every bad one is
 /// collected into one "Invalid Form Body" (50035) answer.
+#[derive(Clone)]
 pub(crate) struct Query {
     pairs: Vec<(String, String)>,
     errors: Map<String, Value>,
@@ -173,21 +183,21 @@ impl Query {
         }
     }
 
-    fn raw(&self, name: &str) -> Option<String> {
+    pub(crate) fn raw(&self, name: &str) -> Option<String> {
         self.pairs
             .iter()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.clone())
     }
 
-    fn fail(&mut self, name: &str, code: &str, message: String) {
+    pub(crate) fn fail(&mut self, name: &str, code: &str, message: String) {
         self.errors.insert(
             name.to_owned(),
             json!({ "_errors": [{ "code": code, "message": message }] }),
         );
     }
 
-    fn bool(&mut self, name: &str) -> Option<bool> {
+    pub(crate) fn bool(&mut self, name: &str) -> Option<bool> {
         let value = self.raw(name)?;
         match value.to_ascii_lowercase().as_str() {
             "true" | "1" => Some(true),
@@ -203,7 +213,7 @@ impl Query {
         }
     }
 
-    fn int(&mut self, name: &str, min: u64, max: u64) -> Option<u64> {
+    pub(crate) fn int(&mut self, name: &str, min: u64, max: u64) -> Option<u64> {
         let value = self.raw(name)?;
         match value.parse::<u64>() {
             Ok(number) if number < min => {
@@ -234,7 +244,7 @@ impl Query {
         }
     }
 
-    fn snowflake(&mut self, name: &str) -> Option<u64> {
+    pub(crate) fn snowflake(&mut self, name: &str) -> Option<u64> {
         let value = self.raw(name)?;
         match value.parse::<u64>() {
             Ok(id) => Some(id),
@@ -262,8 +272,22 @@ impl Query {
         None
     }
 
+    /// A string of `min` to `max` characters.
+    pub(crate) fn text(&mut self, name: &str, min: usize, max: usize) -> Option<String> {
+        let value = self.raw(name)?;
+        if (min..=max).contains(&value.chars().count()) {
+            return Some(value);
+        }
+        self.fail(
+            name,
+            "BASE_TYPE_BAD_LENGTH",
+            format!("Must be between {min} and {max} in length."),
+        );
+        None
+    }
+
     /// The 50035 answer, when any parameter was bad.
-    fn verdict(self) -> Result<(), Reply> {
+    pub(crate) fn verdict(self) -> Result<(), Reply> {
         if self.errors.is_empty() {
             return Ok(());
         }

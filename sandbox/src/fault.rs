@@ -13,10 +13,15 @@ pub(crate) enum FaultBody {
     /// A `Content-Length` of `promised`, then `sent` bytes, then the
     /// connection is dropped.
     BrokenOff { promised: usize, sent: usize },
+    /// No answer at all: the connection is closed.
+    Dropped,
 }
 
 /// One scripted answer, given to the next `times` requests whose path
-/// (under the API base) starts with `path_prefix`.
+/// (under the API base) starts with `path_prefix` (and whose method is
+/// `method`, when given). By default the request is not processed; with
+/// [`Fault::after_applying`] it is (a message is created, an edit is
+/// applied) and the fault replaces the answer.
 ///
 /// ```
 /// use discord_sandbox::Fault;
@@ -29,10 +34,23 @@ pub(crate) enum FaultBody {
 ///     .times(2)
 ///     .delay(Duration::from_millis(50));
 /// # let _ = fault;
+/// // The message is created, then the client gets a 500 ...
+/// let created_then_500 = Fault::json(500, serde_json::json!({ "message": "500: Internal Server Error", "code": 0 }))
+///     .method("POST")
+///     .on("/channels/1144100425000000001/messages")
+///     .after_applying();
+/// // ... or the edit is applied, then the connection is closed unanswered.
+/// let edited_then_dropped = Fault::dropped()
+///     .method("PATCH")
+///     .on("/channels/1144100425000000001/messages/")
+///     .after_applying();
+/// # let _ = (created_then_500, edited_then_dropped);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Fault {
     pub(crate) path_prefix: Option<String>,
+    pub(crate) method: Option<String>,
+    pub(crate) after_applying: bool,
     pub(crate) status: u16,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: FaultBody,
@@ -45,6 +63,8 @@ impl Fault {
     pub fn status(status: u16) -> Self {
         Self {
             path_prefix: None,
+            method: None,
+            after_applying: false,
             status,
             headers: Vec::new(),
             body: FaultBody::Bytes(Vec::new()),
@@ -58,6 +78,26 @@ impl Fault {
         Self::status(status)
             .header("content-type", "application/json")
             .body(body.to_string())
+    }
+
+    /// No answer: the connection is closed without a status line.
+    pub fn dropped() -> Self {
+        let mut fault = Self::status(0);
+        fault.body = FaultBody::Dropped;
+        fault
+    }
+
+    /// Only for requests with `method` (such as `POST`).
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into().to_ascii_uppercase());
+        self
+    }
+
+    /// Processes the request as usual first (whatever it changes stays
+    /// changed), then gives this answer instead of the sandbox's.
+    pub fn after_applying(mut self) -> Self {
+        self.after_applying = true;
+        self
     }
 
     /// Only for requests whose path under the API base starts with `prefix`.
@@ -106,8 +146,9 @@ impl Fault {
         self
     }
 
-    pub(crate) fn matches(&self, path: &str) -> bool {
+    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
         self.times > 0
+            && self.method.as_deref().is_none_or(|only| only == method)
             && self
                 .path_prefix
                 .as_deref()

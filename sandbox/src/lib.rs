@@ -17,13 +17,17 @@
 //! # }
 //! ```
 
+mod bot;
+mod connection;
 mod endpoints;
 mod fault;
 mod fixtures;
 mod oauth;
 mod rate_limit;
+pub mod seed;
 pub mod tokens;
 mod widget_png;
+mod world;
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -34,13 +38,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::stream;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use connection::{Cut, CuttableListener};
 use endpoints::{Endpoint, Reply};
 pub use fault::Fault;
 use fault::FaultBody;
@@ -50,6 +55,7 @@ use oauth::OAuthServer;
 pub use rate_limit::RateLimitPolicy;
 use rate_limit::RateLimiter;
 pub use tokens::{Bearer, Grant};
+use world::World;
 
 /// The path prefix of Discord's API v10 on the sandbox.
 pub const API_PREFIX: &str = "/api/v10";
@@ -61,7 +67,8 @@ pub struct RecordedRequest {
     pub method: String,
     /// The path and query, as sent (still percent-encoded).
     pub path_and_query: String,
-    /// Header names (lower case) and values.
+    /// Header names (lower case) and values (bytes that are not UTF-8
+    /// read as U+FFFD).
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
@@ -75,6 +82,39 @@ impl RecordedRequest {
             .find(|(candidate, _)| candidate == name)
             .map(|(_, value)| value.as_str())
     }
+
+    /// The path, without the query (still percent-encoded).
+    pub fn path(&self) -> &str {
+        self.path_and_query
+            .split_once('?')
+            .map_or(self.path_and_query.as_str(), |(path, _)| path)
+    }
+
+    /// The query's name-value pairs, decoded.
+    pub fn query(&self) -> Vec<(String, String)> {
+        let query = self
+            .path_and_query
+            .split_once('?')
+            .map_or("", |(_, query)| query);
+        form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    /// The body as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// `X-Audit-Log-Reason` percent-decoded as UTF-8, as Discord reads it.
+    pub fn audit_log_reason(&self) -> Option<String> {
+        let raw = self.header("x-audit-log-reason")?;
+        Some(
+            percent_encoding::percent_decode_str(raw)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
+    }
 }
 
 struct Shared {
@@ -86,8 +126,9 @@ struct Shared {
     policy: Mutex<RateLimitPolicy>,
     oauth: Mutex<OAuthServer>,
     rate_limited: std::sync::atomic::AtomicUsize,
-    connections: std::sync::atomic::AtomicUsize,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
     chaos: Mutex<Option<Chaos>>,
+    world: Mutex<World>,
 }
 
 /// Random faults on a share of requests, for load tests.
@@ -121,8 +162,10 @@ impl Sandbox {
     pub async fn start_on(address: SocketAddr) -> io::Result<Self> {
         let listener = TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
+        let fixtures = Fixtures::load();
+        let world = World::seed(&fixtures);
         let shared = Arc::new(Shared {
-            fixtures: Fixtures::load(),
+            fixtures,
             tokens: Mutex::new(tokens::initial_tokens()),
             faults: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
@@ -130,17 +173,19 @@ impl Sandbox {
             policy: Mutex::new(RateLimitPolicy::default()),
             oauth: Mutex::new(OAuthServer::default()),
             rate_limited: std::sync::atomic::AtomicUsize::new(0),
-            connections: std::sync::atomic::AtomicUsize::new(0),
+            connections: Arc::default(),
             chaos: Mutex::new(None),
+            world: Mutex::new(world),
         });
         let router = Router::new()
             .fallback(handle)
-            .with_state(Arc::clone(&shared));
+            .with_state(Arc::clone(&shared))
+            .into_make_service_with_connect_info::<Cut>();
         let (stop, stopped) = oneshot::channel::<()>();
-        let counted = Arc::clone(&shared);
-        let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
-            counted.connections.fetch_add(1, Ordering::Relaxed);
-        });
+        let listener = CuttableListener {
+            listener,
+            accepted: Arc::clone(&shared.connections),
+        };
         tokio::spawn(async move {
             let server = axum::serve(listener, router).with_graceful_shutdown(async {
                 let _ = stopped.await;
@@ -234,8 +279,27 @@ impl Sandbox {
     }
 
     /// Sets how many requests per window each caller gets on each route.
+    /// The bot routes with buckets of their own (a channel's reactions: 1
+    /// per 250 ms; its message creation: 5 per 5 s) keep them, unless the
+    /// policy is [`RateLimitPolicy::OFF`], which turns every limit off.
     pub fn set_rate_limit(&self, policy: RateLimitPolicy) {
         *lock(&self.shared.policy) = policy;
+    }
+
+    /// How many messages were really created in channel `channel_id` (a
+    /// request answered with an earlier message of the same nonce does not
+    /// count; the seeded messages do not either).
+    pub fn messages_created(&self, channel_id: &str) -> usize {
+        channel_id
+            .parse()
+            .map_or(0, |channel| lock(&self.shared.world).created(channel))
+    }
+
+    /// Message `message_id` of channel `channel_id` as the sandbox holds it
+    /// now (as `GET /channels/{channel_id}/messages/{message_id}` answers).
+    pub fn message(&self, channel_id: &str, message_id: &str) -> Option<serde_json::Value> {
+        let (channel, message) = (channel_id.parse().ok()?, message_id.parse().ok()?);
+        lock(&self.shared.world).message(channel, message)
     }
 }
 
@@ -262,7 +326,11 @@ fn caller(shared: &Shared, authorization: Option<&str>) -> Result<Option<Grant>,
 /// far above anything these endpoints take).
 const MAX_REQUEST_BODY: usize = 1 << 20;
 
-async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(cut): ConnectInfo<Cut>,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BODY).await else {
         return respond(
@@ -279,8 +347,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         headers: parts
             .headers
             .iter()
-            .filter_map(|(name, value)| {
-                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
             })
             .collect(),
         body: body.to_vec(),
@@ -310,18 +379,52 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         let mut faults = lock(&shared.faults);
         faults
             .iter_mut()
-            .find(|fault| fault.matches(api_path))
+            .find(|fault| fault.matches(parts.method.as_str(), api_path))
             .map(|fault| {
                 fault.times -= 1;
                 fault.clone()
             })
     };
-    if let Some(fault) = fault.or_else(|| chaotic_fault(&shared)) {
-        return faulty_response(fault).await;
+    let fault = fault.or_else(|| chaotic_fault(&shared));
+    match fault {
+        Some(fault) if fault.after_applying => {
+            let _applied = api(
+                &shared,
+                &parts.method,
+                api_path,
+                query,
+                authorization,
+                &body,
+            )
+            .await;
+            faulty_response(fault, &cut).await
+        }
+        Some(fault) => faulty_response(fault, &cut).await,
+        None => {
+            api(
+                &shared,
+                &parts.method,
+                api_path,
+                query,
+                authorization,
+                &body,
+            )
+            .await
+        }
     }
-    if parts.method == "POST" && (api_path == "/oauth2/token" || api_path == "/oauth2/token/revoke")
-    {
-        let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+}
+
+/// The sandbox's own answer to an API request.
+async fn api(
+    shared: &Shared,
+    method: &http::Method,
+    api_path: &str,
+    query: &str,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> Response {
+    if method == "POST" && (api_path == "/oauth2/token" || api_path == "/oauth2/token/revoke") {
+        let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
         let (status, answer, delay) = {
             let mut oauth = lock(&shared.oauth);
             let mut tokens = lock(&shared.tokens);
@@ -346,14 +449,20 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         })
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let endpoint = match (parts.method.as_str(), Endpoint::find(&segments)) {
-        ("GET", Some(endpoint)) => endpoint,
-        (_, Some(_)) => {
+    let method = method.as_str();
+    let bot_route = bot::Route::find(&segments);
+    let (route, major, own_policy) = match (&bot_route, Endpoint::find(&segments)) {
+        (Some(route), _) if route.allows(method) => {
+            let bucket = route.bucket(method);
+            (bucket.name, bucket.major, bucket.policy)
+        }
+        (None, Some(endpoint)) if method == "GET" => (endpoint.route(), String::new(), None),
+        (Some(_), _) | (_, Some(_)) => {
             return respond(Reply::error(405, 0, "405: Method Not Allowed"), Vec::new());
         }
-        (_, None) => return respond(Reply::not_found(), Vec::new()),
+        (None, None) => return respond(Reply::not_found(), Vec::new()),
     };
-    let Ok(grant) = caller(&shared, authorization) else {
+    let Ok(grant) = caller(shared, authorization) else {
         return respond(Reply::unauthorized(), Vec::new());
     };
 
@@ -362,8 +471,12 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         authorization.hash(&mut hasher);
         hasher.finish()
     };
-    let policy = *lock(&shared.policy);
-    let standing = lock(&shared.limiter).admit(policy, endpoint.route(), caller_id);
+    let global = *lock(&shared.policy);
+    let policy = match own_policy {
+        Some(own) if !global.is_off() => own,
+        _ => global,
+    };
+    let standing = lock(&shared.limiter).admit(policy, route, &major, caller_id);
     if standing.exceeded {
         shared
             .rate_limited
@@ -373,7 +486,21 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             standing.headers(),
         );
     }
-    let reply = endpoints::answer(&endpoint, grant.as_ref(), query, &shared.fixtures);
+    let reply = match (bot_route, Endpoint::find(&segments)) {
+        (Some(route), _) => bot::answer(
+            &route,
+            method,
+            grant.as_ref(),
+            query,
+            body,
+            &mut lock(&shared.world),
+            &shared.fixtures,
+        ),
+        (None, Some(endpoint)) => {
+            endpoints::answer(&endpoint, grant.as_ref(), query, &shared.fixtures)
+        }
+        (None, None) => Reply::not_found(),
+    };
     respond(reply, standing.headers())
 }
 
@@ -416,9 +543,10 @@ fn chaotic_fault(shared: &Shared) -> Option<Fault> {
 }
 
 fn respond(reply: Reply, headers: Vec<(String, String)>) -> Response {
-    let mut response = Response::builder()
-        .status(reply.status)
-        .header("content-type", reply.content_type);
+    let mut response = Response::builder().status(reply.status);
+    if !reply.content_type.is_empty() {
+        response = response.header("content-type", reply.content_type);
+    }
     for (name, value) in headers {
         response = response.header(name, value);
     }
@@ -430,10 +558,15 @@ fn respond(reply: Reply, headers: Vec<(String, String)>) -> Response {
 /// Filler for generated bodies.
 static FILLER: [u8; 64 * 1024] = [b'x'; 64 * 1024];
 
-async fn faulty_response(fault: Fault) -> Response {
+async fn faulty_response(fault: Fault, cut: &Cut) -> Response {
     tokio::time::sleep(fault.delay).await;
     let mut response = Response::builder().status(fault.status);
     let body = match fault.body {
+        FaultBody::Dropped => {
+            // Nothing reaches the client: the connection is closed instead.
+            cut.cut();
+            return Response::new(Body::empty());
+        }
         FaultBody::Bytes(bytes) => Body::from(bytes),
         FaultBody::Sized {
             len,

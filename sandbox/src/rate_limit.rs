@@ -14,6 +14,21 @@ pub struct RateLimitPolicy {
     pub window: Duration,
 }
 
+impl RateLimitPolicy {
+    /// No limit at all, as benchmarks want: the per-route buckets (such as
+    /// a channel's reactions) are off too.
+    pub const OFF: Self = Self {
+        limit: u32::MAX,
+        window: Duration::from_secs(1),
+    };
+
+    /// Whether this policy lets everything through ([`Self::OFF`], or any
+    /// limit of `u32::MAX`).
+    pub fn is_off(&self) -> bool {
+        self.limit == u32::MAX
+    }
+}
+
 impl Default for RateLimitPolicy {
     fn default() -> Self {
         Self {
@@ -67,29 +82,52 @@ impl Standing {
 
 struct Window {
     started: Instant,
+    length: Duration,
     used: u32,
 }
 
-/// Windows per (route, caller).
+/// Past this many windows, the ones that have ended are dropped.
+const MAX_WINDOWS: usize = 10_000;
+
+/// Windows per (route, major parameter, caller).
 #[derive(Default)]
 pub(crate) struct RateLimiter {
-    windows: HashMap<(String, u64), Window>,
+    windows: HashMap<(String, String, u64), Window>,
 }
 
 impl RateLimiter {
-    /// Counts one request by `caller` (a hash of its credential) on `route`.
-    pub fn admit(&mut self, policy: RateLimitPolicy, route: &str, caller: u64) -> Standing {
+    /// Counts one request by `caller` (a hash of its credential) on `route`
+    /// for its major parameter `major` (a channel or guild id, or empty):
+    /// each major parameter has a window of its own, as on Discord.
+    pub fn admit(
+        &mut self,
+        policy: RateLimitPolicy,
+        route: &str,
+        major: &str,
+        caller: u64,
+    ) -> Standing {
         let now = Instant::now();
+        if self.windows.len() >= MAX_WINDOWS {
+            self.windows
+                .retain(|_, window| now.duration_since(window.started) < window.length);
+        }
+        if self.windows.len() >= MAX_WINDOWS {
+            // Every window is live: forget them all rather than grow.
+            self.windows.clear();
+        }
         let window = self
             .windows
-            .entry((route.to_owned(), caller))
+            .entry((route.to_owned(), major.to_owned(), caller))
             .or_insert(Window {
                 started: now,
+                length: policy.window,
                 used: 0,
             });
-        if now.duration_since(window.started) >= policy.window {
+        // A window ends when its time is up, or when the policy changed.
+        if now.duration_since(window.started) >= policy.window || window.length != policy.window {
             *window = Window {
                 started: now,
+                length: policy.window,
                 used: 0,
             };
         }
@@ -100,7 +138,7 @@ impl RateLimiter {
         Standing {
             bucket: bucket_id(route),
             limit: policy.limit,
-            remaining: policy.limit - window.used,
+            remaining: policy.limit.saturating_sub(window.used),
             reset_after: policy
                 .window
                 .saturating_sub(now.duration_since(window.started)),

@@ -8,6 +8,10 @@
 //! gets `additionalProperties: false`, so a fixture can only use properties
 //! the spec defines.
 
+mod common;
+
+use common::{Answer, call};
+use discord_sandbox::{RateLimitPolicy, Sandbox, seed};
 use jsonschema::{Draft, Registry, Validator};
 use serde_json::{Map, Value, json};
 
@@ -84,12 +88,26 @@ impl Schemas {
             spec()["components"]["schemas"].get(name).is_some(),
             "the spec has no components/schemas/{name}"
         );
+        self.validator_at(&format!("/components/schemas/{name}"))
+    }
+
+    /// A validator for the schema at JSON pointer `pointer` of the spec.
+    fn validator_at(&self, pointer: &str) -> Validator {
+        let fragment: String = pointer
+            .chars()
+            .map(|c| match c {
+                '{' => "%7B".to_owned(),
+                '}' => "%7D".to_owned(),
+                '@' => "%40".to_owned(),
+                c => c.to_string(),
+            })
+            .collect();
         jsonschema::options()
             .with_draft(Draft::Draft202012)
             .with_registry(&self.registry)
             .should_validate_formats(true)
-            .build(&json!({ "$ref": format!("{SPEC_URI}#/components/schemas/{name}") }))
-            .unwrap_or_else(|error| panic!("cannot build a validator for {name}: {error}"))
+            .build(&json!({ "$ref": format!("{SPEC_URI}#{fragment}") }))
+            .unwrap_or_else(|error| panic!("cannot build a validator for {pointer}: {error}"))
     }
 
     /// The validation errors of `instance` against `components/schemas/{name}`,
@@ -137,6 +155,11 @@ const TABLES: &[(&str, &str, Shape)] = &[
     ("connections", "ConnectedAccountResponse", Shape::List),
     ("keys", "OAuth2GetKeys", Shape::One),
     ("sticker_packs", "StickerPackCollectionResponse", Shape::One),
+    ("bot_guilds", "GuildWithCountsResponse", Shape::Map),
+    ("guild_channels", "GuildChannelResponse", Shape::MapOfLists),
+    ("threads", "ThreadResponse", Shape::MapOfLists),
+    ("guild_members", "GuildMemberResponse", Shape::MapOfLists),
+    ("messages", "MessageResponse", Shape::MapOfLists),
 ];
 
 /// Every fixture of one table, with a label naming where it is.
@@ -419,5 +442,381 @@ fn validation_rejects_a_malformed_user() {
     assert!(
         !Schemas::closed().validator("UserResponse").is_valid(&extra),
         "a property the spec does not define must fail against the closed spec"
+    );
+}
+
+/// The JSON pointer of operation `method path`'s answer with `status` (or
+/// the `4XX` one) in the spec.
+fn response_pointer(spec: &Value, method: &str, path: &str, status: u16) -> String {
+    let escaped = path.replace('~', "~0").replace('/', "~1");
+    let operation = format!("/paths/{escaped}/{}", method.to_lowercase());
+    let responses = spec
+        .pointer(&format!("{operation}/responses"))
+        .unwrap_or_else(|| panic!("the spec has no operation {method} {path}"));
+    let key = [status.to_string(), format!("{}XX", status / 100)]
+        .into_iter()
+        .find(|key| responses.get(key).is_some())
+        .unwrap_or_else(|| panic!("the spec declares no {status} for {method} {path}"));
+    format!("{operation}/responses/{key}")
+}
+
+/// Checks one answer against the spec: a declared status, the declared
+/// headers, and a body valid against the declared schema (published and
+/// closed), or no body when none is declared.
+fn check_answer(
+    spec: &Value,
+    schemas: &[Schemas],
+    (method, path): (&str, &str),
+    answer: &Answer,
+) -> Vec<String> {
+    let label = format!("{method} {path} -> {}", answer.status);
+    let pointer = response_pointer(spec, method, path, answer.status);
+    let mut response = spec.pointer(&pointer).cloned().unwrap_or(Value::Null);
+    let mut problems = Vec::new();
+    let mut pointer = pointer;
+    if let Some(reference) = response["$ref"].as_str() {
+        pointer = reference.trim_start_matches('#').to_owned();
+        response = spec.pointer(&pointer).cloned().unwrap_or(Value::Null);
+    }
+    for header in response["headers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| name)
+    {
+        if answer.header(&header.to_lowercase()).is_none() {
+            problems.push(format!("{label}: no {header} header"));
+        }
+    }
+    if response["content"]["application/json"]["schema"].is_null() {
+        if !answer.body.is_empty() {
+            problems.push(format!("{label}: a body where the spec declares none"));
+        }
+        return problems;
+    }
+    let mut body = answer.json();
+    // Errors: the spec's ErrorResponse is an `allOf` of `$ref`s, which the
+    // closed copy cannot check, and it types a field error's `code` as an
+    // integer where Discord sends (and documents) a string such as
+    // "BASE_TYPE_REQUIRED": the field errors are checked on their own.
+    let schemas = if answer.status >= 400 {
+        if let Some(errors) = body.as_object_mut().and_then(|body| body.remove("errors")) {
+            let validator =
+                jsonschema::validator_for(&field_errors_schema()).expect("a valid schema");
+            problems.extend(
+                validator
+                    .iter_errors(&errors)
+                    .map(|error| format!("{label}: errors at {}: {error}", error.instance_path())),
+            );
+        }
+        &schemas[..1]
+    } else {
+        schemas
+    };
+    for schemas in schemas {
+        let validator =
+            schemas.validator_at(&format!("{pointer}/content/application~1json/schema"));
+        problems.extend(validator.iter_errors(&body).map(|error| {
+            format!(
+                "{label} ({}): at {}: {error}",
+                schemas.label,
+                error.instance_path()
+            )
+        }));
+    }
+    problems
+}
+
+/// Discord's field errors, as its documentation shows them: a tree of
+/// field names (and array indices) whose leaves are `_errors` lists of
+/// `{code: "A_STRING_CODE", message}`.
+fn field_errors_schema() -> Value {
+    json!({
+        "$ref": "#/$defs/details",
+        "$defs": {
+            "details": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["_errors"],
+                        "additionalProperties": false,
+                        "properties": { "_errors": { "type": "array", "minItems": 1, "items": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "additionalProperties": false,
+                            "properties": {
+                                "code": { "type": "string", "pattern": "^[A-Z0-9_]+$" },
+                                "message": { "type": "string" }
+                            }
+                        } } }
+                    },
+                    {
+                        "type": "object",
+                        "minProperties": 1,
+                        "not": { "required": ["_errors"] },
+                        "additionalProperties": { "$ref": "#/$defs/details" }
+                    }
+                ]
+            }
+        }
+    })
+}
+
+/// Every bot route, called once on a running sandbox (and a few of its
+/// errors), answers with a status, headers and body its OpenAPI operation
+/// declares.
+#[tokio::test]
+async fn every_bot_route_answers_as_its_openapi_operation_says() {
+    let sandbox = Sandbox::start().await.expect("the sandbox starts");
+    let spec = spec();
+    let schemas = [Schemas::published(), Schemas::closed()];
+    let general = seed::GENERAL_CHANNEL_ID;
+    let guild = seed::GUILD_ID;
+    let mut problems = Vec::new();
+    let mut checked = Vec::new();
+    let mut check = |route: (&'static str, &'static str), answer: &Answer| {
+        problems.extend(check_answer(&spec, &schemas, route, answer));
+        checked.push(route);
+    };
+
+    let sent = call(
+        &sandbox,
+        "POST",
+        &format!("/channels/{general}/messages"),
+        Some(&json!({
+            "content": "Hello <@80351110224678912> and <@&1144100424245366900> @everyone",
+            "embeds": [{
+                "title": "Status", "description": "All good", "url": "https://example.com/status",
+                "color": 5793266, "timestamp": "2026-12-05T10:00:00Z",
+                "fields": [{ "name": "uptime", "value": "99.9%", "inline": true }],
+                "footer": { "text": "sandbox" }, "author": { "name": "bot" }
+            }],
+            "message_reference": { "message_id": seed::HELLO_MESSAGE_ID },
+            "allowed_mentions": { "parse": ["everyone"], "users": ["80351110224678912"], "replied_user": true },
+            "nonce": "n-openapi-1", "enforce_nonce": true, "flags": 4096
+        })),
+    )
+    .await;
+    check(("POST", "/channels/{channel_id}/messages"), &sent);
+    let id = sent.json()["id"].as_str().expect("a message id").to_owned();
+    // Not vacuous: the same answer without its id, or with a numeric one, fails.
+    for mangle in [
+        |message: &mut Value| message["id"] = json!(1),
+        |message: &mut Value| {
+            drop(
+                message
+                    .as_object_mut()
+                    .map(|fields| fields.remove("author")),
+            )
+        },
+    ] {
+        let mut body = sent.json();
+        mangle(&mut body);
+        let mangled = Answer {
+            status: 200,
+            headers: sent.headers.clone(),
+            body: body.to_string().into_bytes(),
+        };
+        let route = ("POST", "/channels/{channel_id}/messages");
+        assert!(
+            !check_answer(&spec, &schemas, route, &mangled).is_empty(),
+            "a mangled message must fail"
+        );
+    }
+    let message = format!("/channels/{general}/messages/{id}");
+
+    let calls: Vec<((&'static str, &'static str), String, Option<Value>)> = vec![
+        (
+            ("GET", "/channels/{channel_id}"),
+            format!("/channels/{general}"),
+            None,
+        ),
+        (
+            ("GET", "/channels/{channel_id}"),
+            format!("/channels/{}", seed::THREAD_ID),
+            None,
+        ),
+        (
+            ("GET", "/channels/{channel_id}/messages"),
+            format!("/channels/{general}/messages?limit=100"),
+            None,
+        ),
+        (
+            ("GET", "/channels/{channel_id}/messages/{message_id}"),
+            message.clone(),
+            None,
+        ),
+        (
+            ("PATCH", "/channels/{channel_id}/messages/{message_id}"),
+            message.clone(),
+            Some(json!({ "content": "edited", "allowed_mentions": { "parse": [] } })),
+        ),
+        (
+            (
+                "PUT",
+                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
+            ),
+            format!("{message}/reactions/%F0%9F%91%8D/@me"),
+            None,
+        ),
+        (
+            (
+                "PUT",
+                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
+            ),
+            format!("{message}/reactions/{}/@me", seed::ANIMATED_EMOJI),
+            None,
+        ),
+        (
+            ("GET", "/channels/{channel_id}/messages/{message_id}"),
+            message.clone(),
+            None,
+        ),
+        (
+            (
+                "DELETE",
+                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
+            ),
+            format!("{message}/reactions/%F0%9F%91%8D/@me"),
+            None,
+        ),
+        (
+            ("PUT", "/channels/{channel_id}/messages/pins/{message_id}"),
+            format!("/channels/{general}/messages/pins/{id}"),
+            None,
+        ),
+        (
+            ("GET", "/channels/{channel_id}/messages/pins"),
+            format!("/channels/{general}/messages/pins?limit=50"),
+            None,
+        ),
+        (
+            (
+                "DELETE",
+                "/channels/{channel_id}/messages/pins/{message_id}",
+            ),
+            format!("/channels/{general}/messages/pins/{id}"),
+            None,
+        ),
+        (
+            ("POST", "/channels/{channel_id}/typing"),
+            format!("/channels/{general}/typing"),
+            None,
+        ),
+        (
+            ("POST", "/channels/{channel_id}/threads"),
+            format!("/channels/{general}/threads"),
+            Some(
+                json!({ "name": "planning", "type": 12, "auto_archive_duration": 1440, "invitable": false }),
+            ),
+        ),
+        (
+            (
+                "POST",
+                "/channels/{channel_id}/messages/{message_id}/threads",
+            ),
+            format!("{message}/threads"),
+            Some(json!({ "name": "about this", "auto_archive_duration": 60 })),
+        ),
+        (
+            ("GET", "/channels/{channel_id}/messages/{message_id}"),
+            message.clone(),
+            None,
+        ),
+        (
+            ("GET", "/guilds/{guild_id}/threads/active"),
+            format!("/guilds/{guild}/threads/active"),
+            None,
+        ),
+        (
+            ("GET", "/guilds/{guild_id}/channels"),
+            format!("/guilds/{guild}/channels"),
+            None,
+        ),
+        (
+            ("GET", "/guilds/{guild_id}"),
+            format!("/guilds/{guild}?with_counts=true"),
+            None,
+        ),
+        (
+            ("GET", "/guilds/{guild_id}"),
+            format!("/guilds/{guild}"),
+            None,
+        ),
+        (
+            ("GET", "/guilds/{guild_id}/members/{user_id}"),
+            format!("/guilds/{guild}/members/{}", seed::BOT_USER_ID),
+            None,
+        ),
+        (
+            ("GET", "/guilds/{guild_id}/members"),
+            format!("/guilds/{guild}/members?limit=1000"),
+            None,
+        ),
+        (
+            ("GET", "/guilds/{guild_id}/members/search"),
+            format!("/guilds/{guild}/members/search?query=nel&limit=10"),
+            None,
+        ),
+        (
+            ("POST", "/users/@me/channels"),
+            "/users/@me/channels".to_owned(),
+            Some(json!({ "recipient_id": discord_sandbox::tokens::USER_ID })),
+        ),
+        (
+            ("DELETE", "/channels/{channel_id}/messages/{message_id}"),
+            message.clone(),
+            None,
+        ),
+        // Errors: unknown ids, a bad body.
+        (
+            ("GET", "/channels/{channel_id}/messages/{message_id}"),
+            message.clone(),
+            None,
+        ),
+        (
+            ("GET", "/channels/{channel_id}"),
+            "/channels/1".to_owned(),
+            None,
+        ),
+        (
+            ("POST", "/channels/{channel_id}/messages"),
+            format!("/channels/{general}/messages"),
+            Some(json!({ "content": "x".repeat(2001) })),
+        ),
+    ];
+    sandbox.set_rate_limit(RateLimitPolicy::OFF);
+    for (route, path, body) in calls {
+        let answer = call(&sandbox, route.0, &path, body.as_ref()).await;
+        check(route, &answer);
+    }
+    sandbox.set_rate_limit(RateLimitPolicy::default());
+    // A 429 from a channel's reaction bucket.
+    let react = format!(
+        "/channels/{general}/messages/{}/reactions/%E2%9D%A4%EF%B8%8F/@me",
+        seed::HELLO_MESSAGE_ID
+    );
+    let route = (
+        "PUT",
+        "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
+    );
+    let first = call(&sandbox, route.0, &react, None).await;
+    let second = call(&sandbox, route.0, &react, None).await;
+    assert_eq!((first.status, second.status), (204, 429));
+    check(route, &second);
+
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    let mut routes: Vec<_> = checked.clone();
+    routes.sort_unstable();
+    routes.dedup();
+    assert_eq!(
+        routes.len(),
+        21,
+        "every bot operation is checked: {routes:?}"
     );
 }

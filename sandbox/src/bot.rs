@@ -1046,7 +1046,10 @@ fn react(message: &mut Value, emoji: Value, add: bool) {
             "me": true,
         })),
         (Some(index), false) if reactions[index]["me"] == true => {
-            let count = reactions[index]["count"].as_u64().unwrap_or(1) - 1;
+            let count = reactions[index]["count"]
+                .as_u64()
+                .unwrap_or(1)
+                .saturating_sub(1);
             if count == 0 {
                 reactions.remove(index);
             } else {

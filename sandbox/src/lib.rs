@@ -1,18 +1,30 @@
 //! A local HTTP server that answers like Discord's API v10 does.
 //!
-//! It serves the 15 endpoints behind the 16 tools with bodies shaped as
-//! Discord's OpenAPI description says, checks tokens and scopes, answers
-//! with Discord's error JSON and codes, sends `X-RateLimit-*` headers (and
-//! 429s past the limit), records every request, and gives scripted
-//! [`Fault`]s on demand.
+//! It serves the 15 endpoints behind the 16 user tools and the 21 routes
+//! behind the 21 bot tools (messages, reactions, pins, typing, threads,
+//! channels, the guild, its members and direct messages) with bodies shaped
+//! as Discord's OpenAPI description says. The bot's guild is state, per
+//! sandbox, seeded from the fixtures ([`seed`] names the ids): messages are
+//! created, edited, reacted to, pinned and deleted, a nonce sent with
+//! `enforce_nonce` deduplicates as on Discord, and
+//! [`Sandbox::messages_created`] counts what was really created. It checks
+//! tokens and scopes, answers with Discord's error JSON and codes, sends
+//! `X-RateLimit-*` headers (and 429s past the limit; a channel's reactions
+//! and message creation have buckets of their own, as on Discord), records
+//! every request, and gives scripted [`Fault`]s on demand, before or after
+//! the request is applied.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
-//! use discord_sandbox::{Fault, Sandbox};
+//! use discord_sandbox::{Fault, Sandbox, seed};
 //!
 //! let sandbox = Sandbox::start().await?;
 //! println!("DISCORD_API_BASE={}", sandbox.base_url());
 //! sandbox.inject(Fault::status(502).body("<html>").on("/gateway"));
+//! // The next message posted to #general is created, then answered with a 500.
+//! let path = format!("/channels/{}/messages", seed::GENERAL_CHANNEL_ID);
+//! sandbox.inject(Fault::status(500).method("POST").on(path).after_applying());
+//! assert_eq!(sandbox.messages_created(seed::GENERAL_CHANNEL_ID), 0);
 //! # Ok(())
 //! # }
 //! ```

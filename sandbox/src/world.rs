@@ -127,7 +127,7 @@ impl World {
             .unwrap_or_default()
             .as_millis() as u64;
         let from_clock = now_ms.saturating_sub(DISCORD_EPOCH_MS) << 22;
-        self.last_id = from_clock.max(self.last_id + 1);
+        self.last_id = from_clock.max(self.last_id.saturating_add(1));
         self.last_id
     }
 

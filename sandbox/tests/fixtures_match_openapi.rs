@@ -307,7 +307,8 @@ fn every_fixture_matches_its_openapi_schema() {
 }
 
 /// The tables the sandbox looks things up in are keyed by the objects' own
-/// ids and codes, and the lists are in id order.
+/// ids and codes, the lists are in id order, and the ids
+/// `discord_sandbox::seed` names for tests are there.
 #[test]
 fn fixture_tables_are_keyed_by_their_objects() {
     let fixtures = fixtures();
@@ -325,6 +326,7 @@ fn fixture_tables_are_keyed_by_their_objects() {
     check_keys("templates", "code");
     check_keys("invites", "code");
     check_keys("scheduled_events", "id");
+    check_keys("bot_guilds", "id");
 
     let guild_ids: Vec<&str> = fixtures["my_guilds"]
         .as_array()
@@ -372,6 +374,150 @@ fn fixture_tables_are_keyed_by_their_objects() {
                 "entitlements[\"{application}\"] ids are not ascending: {ids:?}"
             ));
         }
+    }
+    for (guild, _) in fixtures["bot_guilds"].as_object().into_iter().flatten() {
+        if !guild_ids.contains(&guild.as_str()) {
+            problems.push(format!("bot_guilds[\"{guild}\"] is not in my_guilds"));
+        }
+    }
+    // The bot's world: lists keyed by their guild or channel, in id order,
+    // naming users the sandbox knows.
+    let channel_ids: Vec<&str> = ["guild_channels", "threads"]
+        .into_iter()
+        .flat_map(|table| fixtures[table].as_object().into_iter().flatten())
+        .flat_map(|(_, list)| list.as_array().into_iter().flatten())
+        .filter_map(|channel| channel["id"].as_str())
+        .collect();
+    let lists = [
+        ("guild_channels", "/guild_id", "/id"),
+        ("threads", "/guild_id", "/id"),
+        ("guild_members", "", "/user/id"),
+        ("messages", "/channel_id", "/id"),
+    ];
+    for (table, key_field, id_field) in lists {
+        for (key, list) in fixtures[table].as_object().into_iter().flatten() {
+            let items = list.as_array().into_iter().flatten();
+            let ids: Vec<u64> = items
+                .clone()
+                .filter_map(|item| item.pointer(id_field)?.as_str()?.parse().ok())
+                .collect();
+            if !ids.is_sorted() || ids.len() != list.as_array().map_or(0, Vec::len) {
+                problems.push(format!(
+                    "{table}[\"{key}\"] ids are not ascending snowflakes"
+                ));
+            }
+            for item in items {
+                if !key_field.is_empty() && item.pointer(key_field) != Some(&json!(key)) {
+                    problems.push(format!("{table}[\"{key}\"] holds an item of another key"));
+                }
+                let users = [item.pointer("/user/id"), item.pointer("/author/id")];
+                for user in users.into_iter().flatten() {
+                    if fixtures["users"]
+                        .get(user.as_str().unwrap_or_default())
+                        .is_none()
+                    {
+                        problems.push(format!("{table}[\"{key}\"] names unknown user {user}"));
+                    }
+                }
+            }
+            let known = match table {
+                "messages" => channel_ids.contains(&key.as_str()),
+                _ => fixtures["bot_guilds"].get(key).is_some(),
+            };
+            if !known {
+                problems.push(format!(
+                    "{table} is keyed by {key}, which the bot's world lacks"
+                ));
+            }
+        }
+    }
+    // The ids `discord_sandbox::seed` names are there.
+    let has = |pointer: String| fixtures.pointer(&pointer).is_some();
+    let named = [
+        (
+            seed::GUILD_ID,
+            has(format!("/bot_guilds/{}", seed::GUILD_ID)),
+        ),
+        (
+            seed::GENERAL_CHANNEL_ID,
+            channel_ids.contains(&seed::GENERAL_CHANNEL_ID),
+        ),
+        (
+            seed::BOT_LAB_CHANNEL_ID,
+            channel_ids.contains(&seed::BOT_LAB_CHANNEL_ID),
+        ),
+        (
+            seed::QUIET_CHANNEL_ID,
+            channel_ids.contains(&seed::QUIET_CHANNEL_ID),
+        ),
+        (seed::THREAD_ID, channel_ids.contains(&seed::THREAD_ID)),
+        (
+            seed::NON_MEMBER_USER_ID,
+            has(format!("/users/{}", seed::NON_MEMBER_USER_ID)),
+        ),
+        (
+            seed::BOT_USER_ID,
+            fixtures["users"][seed::BOT_USER_ID]["bot"] == true,
+        ),
+    ];
+    for (id, found) in named {
+        if !found {
+            problems.push(format!("seed names {id}, which fixtures.json lacks"));
+        }
+    }
+    let message_ids = [
+        (seed::GENERAL_CHANNEL_ID, seed::WELCOME_MESSAGE_ID),
+        (seed::GENERAL_CHANNEL_ID, seed::HELLO_MESSAGE_ID),
+        (seed::GENERAL_CHANNEL_ID, seed::BOT_MESSAGE_ID),
+        (seed::BOT_LAB_CHANNEL_ID, seed::BOT_LAB_MESSAGE_ID),
+        (seed::THREAD_ID, seed::THREAD_MESSAGE_ID),
+    ];
+    for (channel, message) in message_ids {
+        let found = fixtures["messages"][channel]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|item| item["id"] == message);
+        if !found {
+            problems.push(format!(
+                "seed names message {message} of {channel}, which fixtures.json lacks"
+            ));
+        }
+    }
+    let member_ids: Vec<&str> = fixtures["guild_members"][seed::GUILD_ID]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|member| member["user"]["id"].as_str())
+        .collect();
+    if member_ids != seed::MEMBER_USER_IDS {
+        problems.push(format!(
+            "seed::MEMBER_USER_IDS are not the guild's members {member_ids:?}"
+        ));
+    }
+    let emojis: Vec<String> = fixtures["bot_guilds"][seed::GUILD_ID]["emojis"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|emoji| {
+            format!(
+                "{}:{}",
+                emoji["name"].as_str().unwrap_or_default(),
+                emoji["id"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    if emojis != [seed::CUSTOM_EMOJI, seed::ANIMATED_EMOJI] {
+        problems.push(format!("seed's emojis are not the guild's {emojis:?}"));
+    }
+    let roles = &fixtures["bot_guilds"][seed::GUILD_ID]["roles"];
+    if !roles
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|role| role["id"] == seed::HELPERS_ROLE_ID)
+    {
+        problems.push("seed::HELPERS_ROLE_ID is not a role of the guild".to_owned());
     }
     let numeric: Vec<u64> = guild_ids.iter().filter_map(|id| id.parse().ok()).collect();
     if !numeric.is_sorted() {

@@ -63,11 +63,11 @@ impl Standing {
             ),
             (
                 "x-ratelimit-reset".to_owned(),
-                format!("{:.3}", reset.as_secs_f64()),
+                format!("{:.3}", up_to_ms(reset)),
             ),
             (
                 "x-ratelimit-reset-after".to_owned(),
-                format!("{:.3}", self.reset_after.as_secs_f64()),
+                format!("{:.3}", up_to_ms(self.reset_after)),
             ),
             ("x-ratelimit-bucket".to_owned(), self.bucket.clone()),
         ];
@@ -78,6 +78,12 @@ impl Standing {
         }
         headers
     }
+}
+
+/// Seconds, rounded up to the millisecond: a client that waits what the
+/// headers say never comes back before the window has ended.
+fn up_to_ms(duration: Duration) -> f64 {
+    duration.as_micros().div_ceil(1000) as f64 / 1000.0
 }
 
 struct Window {

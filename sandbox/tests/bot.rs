@@ -215,6 +215,52 @@ async fn reactions_are_bucketed_per_channel_with_discords_headers() {
 }
 
 #[tokio::test]
+async fn honouring_the_headers_a_burst_of_20_reactions_gets_no_429() {
+    let sandbox = sandbox().await;
+    let emojis = [
+        "%F0%9F%91%8D",
+        "%E2%9D%A4%EF%B8%8F",
+        "%F0%9F%8E%89",
+        "%F0%9F%91%80",
+    ];
+    let started = std::time::Instant::now();
+    let mut wait = Duration::ZERO;
+    for index in 0..20 {
+        tokio::time::sleep(wait).await;
+        let emoji = emojis[index % emojis.len()];
+        let path = format!(
+            "/channels/{GENERAL_CHANNEL_ID}/messages/{HELLO_MESSAGE_ID}/reactions/{emoji}/@me"
+        );
+        let answer = call(&sandbox, "PUT", &path, None).await;
+        assert_eq!(answer.status, 204, "reaction {index}");
+        wait = match answer.header("x-ratelimit-remaining") {
+            Some("0") => {
+                let after: f64 = answer
+                    .header("x-ratelimit-reset-after")
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                Duration::from_secs_f64(after)
+            }
+            _ => Duration::ZERO,
+        };
+        // Another channel, right after, is never held up by this one.
+        let other = format!(
+            "/channels/{BOT_LAB_CHANNEL_ID}/messages/{}/reactions/{emoji}/@me",
+            discord_sandbox::seed::BOT_LAB_MESSAGE_ID
+        );
+        if index % 5 == 0 {
+            assert_eq!(call(&sandbox, "PUT", &other, None).await.status, 204);
+        }
+    }
+    assert_eq!(sandbox.rate_limited_count(), 0);
+    assert!(
+        started.elapsed() >= Duration::from_millis(19 * 240),
+        "paced by the bucket"
+    );
+}
+
+#[tokio::test]
 async fn message_creation_is_bucketed_five_per_five_seconds_per_channel() {
     let sandbox = sandbox().await;
     let body = json!({ "content": "burst" });

@@ -31,11 +31,17 @@ use core::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde_json::{Map, Value};
 
 use crate::error::Error;
 
+mod discord;
 mod tracked;
 
+pub use discord::{
+    AutoArchiveDuration, Embed, EmbedAuthor, EmbedField, EmbedFooter, Embeds, Emoji, List,
+    Mentions, Text, Timestamp, Url, allowed_mentions,
+};
 pub(crate) use tracked::ArgumentsDeserializer;
 
 /// Parses `arguments` as a JSON object into `T`, naming the offending field
@@ -74,12 +80,133 @@ fn parse_object(arguments: &str) -> Result<serde_json::Value, Error> {
 
 /// The error for a refused argument: where, then what `serde_json` said.
 fn refusal(refused: tracked::Refused) -> Error {
-    if refused.path == "." {
-        Error::invalid_arguments(format!("arguments: {}", refused.error))
-    } else {
-        Error::invalid_arguments(format!("`{}`: {}", refused.path, refused.error))
+    Error::invalid_arguments(placed(&refused.path, &refused.error.to_string()))
+}
+
+/// `message` said at `path` (`.` for the arguments as a whole) as
+/// `` `path`: message ``. A message an [`Object`] reader wrote names its
+/// field itself (`` `title`: ... ``): its field is joined to the path.
+fn placed(path: &str, message: &str) -> String {
+    let named = message
+        .strip_prefix('`')
+        .and_then(|rest| rest.split_once("`: "));
+    match (path, named) {
+        (".", Some(_)) => message.to_owned(),
+        (".", None) => format!("arguments: {message}"),
+        (path, Some((field, rest))) => format!("`{}`: {rest}", joined(path, field)),
+        (path, None) => format!("`{path}`: {message}"),
     }
 }
+
+/// `inner`, a path below `outer`, as a path from the top.
+fn joined(outer: &str, inner: &str) -> String {
+    if inner.starts_with('[') {
+        format!("{outer}{inner}")
+    } else {
+        format!("{outer}.{inner}")
+    }
+}
+
+/// An argument object read field by field: the `Deserialize` of the
+/// argument structs that use it ([`read_object!`]) reads the object as JSON
+/// values once, the same for every struct, and each field from its value.
+/// A derived `Deserialize` compiles a visitor per struct into the
+/// component, about 1.5 KB each.
+pub struct Object(Map<String, Value>);
+
+impl Object {
+    /// The object `deserializer` holds, if every field is one of `fields`.
+    pub fn read<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        fields: &'static [&'static str],
+    ) -> Result<Self, D::Error> {
+        let entries = Map::<String, Value>::deserialize(deserializer)?;
+        if let Some(unknown) = entries.keys().find(|name| !fields.contains(&name.as_str())) {
+            return Err(de::Error::unknown_field(unknown, fields));
+        }
+        Ok(Self(entries))
+    }
+
+    /// Field `name`, which must be there.
+    #[inline]
+    pub fn required<T: DeserializeOwned>(
+        &self,
+        name: &'static str,
+    ) -> Result<T, serde_json::Error> {
+        self.field(name, true)?
+            .ok_or_else(|| de::Error::missing_field(name))
+    }
+
+    /// Field `name`, if it is there and not `null`.
+    #[inline]
+    pub fn optional<T: DeserializeOwned>(
+        &self,
+        name: &'static str,
+    ) -> Result<Option<T>, serde_json::Error> {
+        self.field(name, false)
+    }
+
+    /// Field `name` if it is there (and, unless `required`, not `null`),
+    /// read from its JSON value by `serde_json`; a refusal is named by
+    /// `name` (and where inside, as far as the type's reader says).
+    fn field<T: DeserializeOwned>(
+        &self,
+        name: &'static str,
+        required: bool,
+    ) -> Result<Option<T>, serde_json::Error> {
+        let Some(value) = self.value(name, required)? else {
+            return Ok(None);
+        };
+        T::deserialize(value)
+            .map(Some)
+            .map_err(|error| refused_field(name, &error))
+    }
+
+    /// The value of field `name`: `None` when it is not there (or `null`,
+    /// unless `required`), refused when a required one is not there.
+    fn value(
+        &self,
+        name: &'static str,
+        required: bool,
+    ) -> Result<Option<&Value>, serde_json::Error> {
+        match self.0.get(name) {
+            None if required => Err(de::Error::missing_field(name)),
+            None => Ok(None),
+            Some(Value::Null) if !required => Ok(None),
+            Some(value) => Ok(Some(value)),
+        }
+    }
+}
+
+/// `error`, said of field `name`, as a refusal naming it.
+fn refused_field(name: &str, error: &serde_json::Error) -> serde_json::Error {
+    de::Error::custom(placed(name, &error.to_string()))
+}
+
+/// `Deserialize` for an argument struct through [`Object`]: every field
+/// named once, as `required` or `optional`.
+macro_rules! read_object {
+    ($name:ident {}) => {
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::arguments::Object::read(deserializer, &[]).map(|_| $name {})
+            }
+        }
+    };
+    ($name:ident { $($field:ident: $how:ident),* $(,)? }) => {
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let object =
+                    $crate::arguments::Object::read(deserializer, &[$(stringify!($field)),*])?;
+                let read = (|| -> Result<Self, serde_json::Error> {
+                    Ok($name { $($field: object.$how(stringify!($field))?),* })
+                })();
+                read.map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use read_object;
 
 fn json_type_name(value: &serde_json::Value) -> &'static str {
     match value {
@@ -320,8 +447,7 @@ impl<'de> Deserialize<'de> for SnowflakeList {
 }
 
 /// The look of the guild widget image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WidgetStyle {
     /// A small badge with the online count (Discord's default).
     Shield,
@@ -344,6 +470,9 @@ impl WidgetStyle {
         Self::Banner3,
         Self::Banner4,
     ];
+
+    /// Every style's name, in Discord's order.
+    const NAMES: &'static [&'static str] = &["shield", "banner1", "banner2", "banner3", "banner4"];
 }
 
 impl fmt::Display for WidgetStyle {
@@ -355,6 +484,31 @@ impl fmt::Display for WidgetStyle {
             Self::Banner3 => "banner3",
             Self::Banner4 => "banner4",
         })
+    }
+}
+
+/// Read from its name, by one small visitor rather than a derived enum
+/// reader, which would bring the component serde's enum machinery.
+impl<'de> Deserialize<'de> for WidgetStyle {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StyleVisitor;
+
+        impl Visitor<'_> for StyleVisitor {
+            type Value = WidgetStyle;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a widget style")
+            }
+
+            fn visit_str<E: de::Error>(self, input: &str) -> Result<WidgetStyle, E> {
+                WidgetStyle::ALL
+                    .into_iter()
+                    .find(|style| style.to_string() == input)
+                    .ok_or_else(|| E::unknown_variant(input, WidgetStyle::NAMES))
+            }
+        }
+
+        deserializer.deserialize_str(StyleVisitor)
     }
 }
 

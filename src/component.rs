@@ -5,14 +5,14 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::catalogue::CATALOGUE;
-use crate::config::Config;
+use crate::catalogue;
+use crate::config::{Config, TOOLS_SETTING, ToolSelection};
 use crate::error::{Error, ErrorKind};
 use crate::http::TransportError;
 use crate::oauth::Grant;
 use crate::response::Output;
 use crate::wasi_http::WasiHttp;
-use crate::{credential, execute};
+use crate::{credential, execute, tool};
 
 wit_bindgen::generate!({
     path: "wit",
@@ -81,19 +81,43 @@ impl From<Error> for wit::Error {
 }
 
 impl tools::Guest for Component {
+    /// The tools `DISCORD_TOOLS` offers; none when it is malformed or names
+    /// no tool, as `execute-tool` then says (`list-tools` cannot fail).
     fn list_tools() -> Vec<tools::Tool> {
-        CATALOGUE
+        let vars = wasip2::cli::environment::get_environment();
+        let setting = vars
             .iter()
-            .map(|tool| tools::Tool {
-                name: tool.name.to_owned(),
-                description: tool.description.to_owned(),
-                input_schema: tool.input_schema().to_owned(),
-                scopes: tool
-                    .scopes
-                    .iter()
-                    .map(|scope| (*scope).to_owned())
-                    .collect(),
-                accepts: tool.accepts.iter().map(|kind| (*kind).into()).collect(),
+            .find(|(name, _)| name == TOOLS_SETTING)
+            .map_or("", |(_, value)| value.as_str());
+        let Ok(selection) = ToolSelection::parse(setting) else {
+            return Vec::new();
+        };
+        let Ok(offered) = catalogue::offered(&selection) else {
+            return Vec::new();
+        };
+        let mut listed = tool::listed();
+        offered
+            .map(|tool| {
+                let listed = listed.iter_mut().find(|listed| listed.name == tool.name);
+                let (description, input_schema) = listed
+                    .map(|listed| {
+                        (
+                            core::mem::take(&mut listed.description),
+                            core::mem::take(&mut listed.input_schema),
+                        )
+                    })
+                    .unwrap_or_default();
+                tools::Tool {
+                    name: tool.name.to_owned(),
+                    description,
+                    input_schema,
+                    scopes: tool
+                        .scopes
+                        .iter()
+                        .map(|scope| (*scope).to_owned())
+                        .collect(),
+                    accepts: tool.accepts.iter().map(|kind| (*kind).into()).collect(),
+                }
             })
             .collect()
     }

@@ -5,6 +5,7 @@
 use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::time::Duration;
 
 use crate::error::{Error, REDACTED};
@@ -41,6 +42,93 @@ pub struct Config {
     pub max_retry_wait: Duration,
     /// The largest answer body the component reads.
     pub max_body_bytes: u64,
+    /// The tools the component offers and runs (`DISCORD_TOOLS`).
+    pub tools: ToolSelection,
+}
+
+/// The setting that limits which tools the component offers and runs:
+/// names or `*` globs, comma-separated (`discord_get_*,discord_list_*`).
+/// Not in [`SETTINGS`]: it selects tools rather than bounding a call, and
+/// every tool is offered without it.
+pub const TOOLS_SETTING: &str = "DISCORD_TOOLS";
+
+/// Which tools a component offers: every one, or those whose names match
+/// one of the patterns of [`TOOLS_SETTING`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ToolSelection(Option<Vec<String>>);
+
+impl ToolSelection {
+    /// Every tool.
+    pub const ALL: Self = Self(None);
+
+    /// Reads the setting's value: names or globs (where `*` stands for any
+    /// run of characters) of letters, digits and `_`, split by commas, with
+    /// white space around each ignored. An empty value selects every tool;
+    /// an empty entry or another character is refused.
+    pub fn parse(value: &str) -> Result<Self, Error> {
+        if value.trim().is_empty() {
+            return Ok(Self::ALL);
+        }
+        let mut patterns = Vec::new();
+        for entry in value.split(',') {
+            let pattern = entry.trim();
+            let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '*';
+            if pattern.is_empty() || !pattern.chars().all(valid) {
+                return Err(TransportError::broken(format!(
+                    "{TOOLS_SETTING} {value:?} is refused: {pattern:?} is not a tool name or a \
+                     glob (letters, digits, '_' and '*'); give names or globs such as \
+                     discord_get_* separated by commas"
+                ))
+                .into());
+            }
+            patterns.push(pattern.to_owned());
+        }
+        Ok(Self(Some(patterns)))
+    }
+
+    /// Whether the tool called `name` is offered.
+    pub fn allows(&self, name: &str) -> bool {
+        self.patterns()
+            .is_none_or(|mut patterns| patterns.any(|pattern| glob_matches(pattern, name)))
+    }
+
+    /// The patterns, or `None` for every tool.
+    pub fn patterns(&self) -> Option<impl Iterator<Item = &str>> {
+        self.0
+            .as_ref()
+            .map(|patterns| patterns.iter().map(String::as_str))
+    }
+}
+
+/// Whether `name` matches `pattern`, where `*` stands for any run of
+/// characters (none included) and anything else for itself.
+pub fn glob_matches(pattern: &str, name: &str) -> bool {
+    let (pattern, name) = (pattern.as_bytes(), name.as_bytes());
+    let (mut at_pattern, mut at_name) = (0, 0);
+    // Where the last `*` was, and the name's position it was tried at.
+    let mut star: Option<(usize, usize)> = None;
+    while at_name < name.len() {
+        match pattern.get(at_pattern) {
+            Some(b'*') => {
+                star = Some((at_pattern, at_name));
+                at_pattern += 1;
+            }
+            Some(&byte) if byte == name[at_name] => {
+                at_pattern += 1;
+                at_name += 1;
+            }
+            _ => match star {
+                // Let the last `*` take one more character, and go on.
+                Some((star_at, tried)) => {
+                    star = Some((star_at, tried + 1));
+                    at_pattern = star_at + 1;
+                    at_name = tried + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[at_pattern..].iter().all(|&byte| byte == b'*')
 }
 
 /// Every setting [`Config::from_vars`] reads, for manifests and docs.
@@ -59,7 +147,8 @@ impl Config {
     /// `DISCORD_AUTHORIZE_URL` overrides [`DEFAULT_AUTHORIZE_URL`]; each must
     /// be `https`, or plain `http` to a loopback host (for local sandboxes).
     /// `DISCORD_TIMEOUT_MS`, `DISCORD_MAX_RETRY_WAIT_MS` and
-    /// `DISCORD_MAX_BODY_BYTES` bound each call.
+    /// `DISCORD_MAX_BODY_BYTES` bound each call; [`TOOLS_SETTING`] selects
+    /// the tools.
     pub fn from_vars<'a>(
         vars: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, Error> {
@@ -69,6 +158,7 @@ impl Config {
             timeout: DEFAULT_TIMEOUT,
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            tools: ToolSelection::ALL,
         };
         let millis = |name: &str, value: &str, max: u64| {
             number(name, value, 1, max).map(Duration::from_millis)
@@ -87,6 +177,7 @@ impl Config {
                 "DISCORD_MAX_BODY_BYTES" => {
                     config.max_body_bytes = number(name, value, 1, 1 << 30)?
                 }
+                TOOLS_SETTING => config.tools = ToolSelection::parse(value)?,
                 _ => {}
             }
         }

@@ -33,6 +33,8 @@ pub const ANYONE: &[CredentialKind] = &[
 ];
 /// Credential kinds for tools that act as a user or a bot.
 pub const USER_OR_BOT: &[CredentialKind] = &[CredentialKind::Bearer, CredentialKind::Bot];
+/// Credential kinds for tools that act as a bot only.
+pub const BOT_ONLY: &[CredentialKind] = &[CredentialKind::Bot];
 /// Credential kinds for tools that only a user's OAuth token can call.
 pub const USER_ONLY: &[CredentialKind] = &[CredentialKind::Bearer];
 

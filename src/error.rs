@@ -3,8 +3,11 @@
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
+use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::fmt;
+
+use serde_json::{Map, Value};
 
 use crate::query;
 
@@ -80,6 +83,26 @@ impl Error {
     /// Arguments that break the tool's schema.
     pub fn invalid_arguments(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidArguments, message)
+    }
+
+    /// Adds `entries` to `details` as JSON booleans, keeping what it held: a
+    /// transport error's class, Discord's field errors (an object; anything
+    /// else is kept under `errors`), or nothing.
+    pub fn with_details(mut self, entries: &[(&str, bool)]) -> Self {
+        let mut object = match self.details.as_deref().map(serde_json::from_str::<Value>) {
+            Some(Ok(Value::Object(object))) => object,
+            Some(Ok(other)) => {
+                let mut object = Map::new();
+                object.insert("errors".to_owned(), other);
+                object
+            }
+            Some(Err(_)) | None => Map::new(),
+        };
+        for (name, value) in entries {
+            object.insert((*name).to_owned(), Value::Bool(*value));
+        }
+        self.details = Some(Value::Object(object).to_string());
+        self
     }
 
     /// Replaces every occurrence of each of `secrets`, in each form

@@ -9,16 +9,17 @@ use crate::catalogue;
 use crate::config::Config;
 use crate::credential::Credential;
 use crate::error::{Error, ErrorKind};
-use crate::http::{Request, Response, Transport};
+use crate::http::{Request, Response, Transport, TransportError};
 use crate::oauth::{self, Client, Grant, Token};
 use crate::proxy::{self, ProxyRequest};
 use crate::response::{self, Output};
-use crate::retry::{Decision, RetryPolicy};
+use crate::retry::{self, Decision, Replay, RetryPolicy};
+use crate::route::Nonce;
 
 /// Runs tool `name` with `arguments` (a JSON object) and `credential`.
 ///
-/// Nothing is sent unless the tool exists, the arguments fit its schema and
-/// the credential is of a kind it accepts.
+/// Nothing is sent unless the tool exists and is offered (`DISCORD_TOOLS`),
+/// the arguments fit its schema and the credential is of a kind it accepts.
 pub fn execute_tool(
     name: &str,
     arguments: &str,
@@ -26,13 +27,18 @@ pub fn execute_tool(
     config: &Config,
     transport: &mut impl Transport,
 ) -> Result<Output, Error> {
-    let tool = catalogue::find(name).ok_or_else(|| {
-        Error::new(
-            ErrorKind::UnknownTool,
-            format!("no tool is called {name:?}"),
-        )
-    })?;
-    let endpoint = tool.plan(arguments)?;
+    let tool = catalogue::offered(&config.tools)?
+        .find(|tool| tool.name == name)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::UnknownTool,
+                format!("no tool is called {name:?}"),
+            )
+        })?;
+    // Made once per call: every attempt sends the same nonce and body.
+    let mut random = [0; Nonce::RANDOM_BYTES];
+    transport.fill_random(&mut random);
+    let endpoint = tool.plan(arguments, &Nonce::new(&random))?;
     if !tool.accepts.contains(&credential.kind()) {
         let accepted: Vec<String> = tool.accepts.iter().map(ToString::to_string).collect();
         return Err(Error::new(
@@ -44,30 +50,69 @@ pub fn execute_tool(
             ),
         ));
     }
-    let request = Request::new(
-        endpoint.method(),
+    let method = endpoint.method();
+    let mut request = Request::new(
+        method,
         config.api_url(&endpoint.path_and_query()),
         credential,
     );
+    request.headers.extend(endpoint.headers());
+    request.body = endpoint.body().map(<[u8]>::to_vec);
+    let replay = Replay::of(method, endpoint.is_deduplicated());
     let secret = credential.secret();
     let secrets = secret.as_slice();
-    let answer = send_with_retries(&request, &RetryPolicy::from_config(config), transport)
-        .map_err(|error| error.redacted(secrets))?;
-    response::tool_output(tool.output, answer, secrets)
+    let sent = send_with_retries(
+        &request,
+        replay,
+        &RetryPolicy::from_config(config),
+        transport,
+    );
+    let note = retry::applied_note(
+        method,
+        replay,
+        sent.retries,
+        sent.earlier_may_have_applied,
+        &sent.outcome,
+    );
+    let output = sent
+        .outcome
+        .map_err(Error::from)
+        .and_then(|answer| response::tool_output(tool.output, answer, secrets));
+    output.map_err(|error| {
+        let error = match note {
+            Some(note) => error.with_details(&[
+                ("retried", note.retried),
+                ("may_have_applied", note.may_have_applied),
+            ]),
+            None => error,
+        };
+        error.redacted(secrets)
+    })
+}
+
+/// The last outcome of a request, and what the attempts before it did.
+struct Sent {
+    outcome: Result<Response, TransportError>,
+    /// How many times it was sent again.
+    retries: u32,
+    /// Whether an attempt before the last may have changed something.
+    earlier_may_have_applied: bool,
 }
 
 /// Sends `request`, and again while `policy` says a retry may help: short
-/// 429s are waited out, transient failures of GETs backed off.
+/// 429s are waited out, transient failures backed off when `replay` allows.
 fn send_with_retries(
     request: &Request,
+    replay: Replay,
     policy: &RetryPolicy,
     transport: &mut impl Transport,
-) -> Result<Response, Error> {
+) -> Sent {
     let mut retries = 0;
+    let mut earlier_may_have_applied = false;
     loop {
         let outcome = transport.send(request);
         let decision = policy.decide(
-            request.method,
+            replay,
             retries,
             &outcome,
             transport.elapsed(),
@@ -75,10 +120,17 @@ fn send_with_retries(
         );
         match decision {
             Decision::RetryAfter(wait) => {
+                earlier_may_have_applied |= retry::may_have_applied(&outcome);
                 transport.sleep(wait);
                 retries += 1;
             }
-            Decision::Done => return outcome.map_err(Error::from),
+            Decision::Done => {
+                return Sent {
+                    outcome,
+                    retries,
+                    earlier_may_have_applied,
+                };
+            }
         }
     }
 }
@@ -98,6 +150,24 @@ pub fn proxy_send(
         .map_err(|error| Error::from(error).redacted(secret.as_slice()))
 }
 
+/// Sends a token endpoint `request` (a `POST`), again only after a short
+/// 429: its answer is read by [`oauth`], whose errors say what happened.
+fn send_token_request(
+    request: &Request,
+    config: &Config,
+    transport: &mut impl Transport,
+) -> Result<Response, Error> {
+    let replay = Replay::of(request.method, false);
+    send_with_retries(
+        request,
+        replay,
+        &RetryPolicy::from_config(config),
+        transport,
+    )
+    .outcome
+    .map_err(Error::from)
+}
+
 /// Trades `grant` (a code or a refresh token) for a token.
 pub fn fetch_token(
     client: &Client,
@@ -108,7 +178,7 @@ pub fn fetch_token(
     let request = oauth::token_request(config, client, grant)?;
     let secrets = oauth::secrets_of(client, Some(grant), None);
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    let answer = send_with_retries(&request, &RetryPolicy::from_config(config), transport)
+    let answer = send_token_request(&request, config, transport)
         .map_err(|error| error.redacted(&secrets))?;
     oauth::token_from(&answer, &secrets)
 }
@@ -123,7 +193,7 @@ pub fn revoke_token(
     let request = oauth::revoke_request(config, client, token)?;
     let secrets = oauth::secrets_of(client, None, Some(token));
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    let answer = send_with_retries(&request, &RetryPolicy::from_config(config), transport)
+    let answer = send_token_request(&request, config, transport)
         .map_err(|error| error.redacted(&secrets))?;
     oauth::revoked_from(&answer, &secrets)
 }
@@ -143,6 +213,8 @@ mod tests {
         sent: Vec<Request>,
         answers: VecDeque<Result<Response, TransportError>>,
         slept: Vec<Duration>,
+        /// How many times random bytes were asked for.
+        random: u32,
     }
 
     impl Transport for Recorder {
@@ -166,6 +238,13 @@ mod tests {
         fn jitter(&mut self) -> f64 {
             0.5
         }
+
+        fn fill_random(&mut self, bytes: &mut [u8]) {
+            self.random += 1;
+            for (at, byte) in bytes.iter_mut().enumerate() {
+                *byte = (self.random as u8).wrapping_mul(31).wrapping_add(at as u8);
+            }
+        }
     }
 
     fn status(status: u16, body: &str) -> Result<Response, TransportError> {
@@ -181,6 +260,7 @@ mod tests {
             sent: Vec::new(),
             answers: answers.into(),
             slept: Vec::new(),
+            random: 0,
         }
     }
 

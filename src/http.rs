@@ -204,6 +204,10 @@ pub trait Transport {
 
     /// A random number in `[0, 1)` to spread retries (jitter).
     fn jitter(&mut self) -> f64;
+
+    /// Fills `bytes` with random bytes, unpredictable enough for a message
+    /// nonce that must not repeat.
+    fn fill_random(&mut self, bytes: &mut [u8]);
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!
 //! The crate is a sans-IO core and a thin component shell:
 //!
-//! - [`catalogue`] declares the 16 tools, each as an argument struct (whose
+//! - [`catalogue`] declares the tools, each as an argument struct (whose
 //!   JSON Schema is derived outside the component and kept, as text, in the
 //!   generated `input_schemas`) and a [`tool::Tool`] impl;
 //! - [`arguments`] checks a call's arguments against that schema, naming
@@ -24,7 +24,7 @@
 //!
 //! Modules only use modules of lower layers, so the graph has no cycle:
 //!
-//! 1. `query`, `credential`, `uri`, `input_schemas`, `base64_encoder`
+//! 1. `query`, `credential`, `uri`, `input_schemas`, `packed`, `base64_encoder`
 //! 2. `error` (query)
 //! 3. `http` (credential, error), `arguments` (error)
 //! 4. `config` (error, http, uri), `route` (http, query), `response` (error,
@@ -55,9 +55,10 @@
 //!     fn sleep(&mut self, _: Duration) {}
 //!     fn elapsed(&self) -> Duration { Duration::ZERO }
 //!     fn jitter(&mut self) -> f64 { 0.0 }
+//!     fn fill_random(&mut self, bytes: &mut [u8]) { bytes.fill(4) }
 //! }
 //!
-//! assert_eq!(CATALOGUE.len(), 16);
+//! assert_eq!(CATALOGUE.len(), 37);
 //! let config = Config::from_vars([]).unwrap();
 //! let error = execute_tool("discord_get_my_user", "{}", &Credential::None, &config, &mut Offline)
 //!     .unwrap_err();
@@ -82,6 +83,7 @@ pub mod execute;
 pub mod http;
 mod input_schemas;
 pub mod oauth;
+pub mod packed;
 pub mod proxy;
 // Internal: `uri`, `query` and `base64_encoder` stand in for the `http`,
 // `form_urlencoded` and `base64` crates only as far as the connector needs,

@@ -15,13 +15,17 @@
 //! assert_eq!(Route::OAuth2Token.method(), Method::Post);
 //! ```
 
+use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Map, Value};
 
+use crate::base64_encoder;
+use crate::error::Error;
 use crate::http::Method;
 use crate::query;
 
@@ -93,13 +97,148 @@ pub enum Route<'a> {
         /// A user id or `@me`.
         user_id: &'a str,
     },
+    /// `GET /channels/{channel_id}`
+    Channel {
+        /// The channel.
+        channel_id: &'a str,
+    },
+    /// `GET /channels/{channel_id}/messages`
+    Messages {
+        /// The channel.
+        channel_id: &'a str,
+    },
+    /// `POST /channels/{channel_id}/messages`
+    CreateMessage {
+        /// The channel.
+        channel_id: &'a str,
+    },
+    /// `GET /channels/{channel_id}/messages/{message_id}`
+    Message {
+        /// The channel.
+        channel_id: &'a str,
+        /// The message.
+        message_id: &'a str,
+    },
+    /// `PATCH /channels/{channel_id}/messages/{message_id}`
+    EditMessage {
+        /// The channel.
+        channel_id: &'a str,
+        /// The message.
+        message_id: &'a str,
+    },
+    /// `DELETE /channels/{channel_id}/messages/{message_id}`
+    DeleteMessage {
+        /// The channel.
+        channel_id: &'a str,
+        /// The message.
+        message_id: &'a str,
+    },
+    /// `PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me`
+    AddOwnReaction {
+        /// The channel.
+        channel_id: &'a str,
+        /// The message.
+        message_id: &'a str,
+        /// A Unicode emoji, or a custom one as `name:id`.
+        emoji: &'a str,
+    },
+    /// `DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me`
+    RemoveOwnReaction {
+        /// The channel.
+        channel_id: &'a str,
+        /// The message.
+        message_id: &'a str,
+        /// A Unicode emoji, or a custom one as `name:id`.
+        emoji: &'a str,
+    },
+    /// `GET /channels/{channel_id}/messages/pins`
+    Pins {
+        /// The channel.
+        channel_id: &'a str,
+    },
+    /// `PUT /channels/{channel_id}/messages/pins/{message_id}`
+    PinMessage {
+        /// The channel.
+        channel_id: &'a str,
+        /// The message.
+        message_id: &'a str,
+    },
+    /// `DELETE /channels/{channel_id}/messages/pins/{message_id}`
+    UnpinMessage {
+        /// The channel.
+        channel_id: &'a str,
+        /// The message.
+        message_id: &'a str,
+    },
+    /// `POST /channels/{channel_id}/typing`
+    Typing {
+        /// The channel.
+        channel_id: &'a str,
+    },
+    /// `POST /channels/{channel_id}/threads`
+    CreateThread {
+        /// The channel.
+        channel_id: &'a str,
+    },
+    /// `POST /channels/{channel_id}/messages/{message_id}/threads`
+    CreateThreadFromMessage {
+        /// The channel.
+        channel_id: &'a str,
+        /// The message the thread starts from.
+        message_id: &'a str,
+    },
+    /// `GET /guilds/{guild_id}`
+    Guild {
+        /// The guild.
+        guild_id: &'a str,
+    },
+    /// `GET /guilds/{guild_id}/channels`
+    GuildChannels {
+        /// The guild.
+        guild_id: &'a str,
+    },
+    /// `GET /guilds/{guild_id}/threads/active`
+    ActiveThreads {
+        /// The guild.
+        guild_id: &'a str,
+    },
+    /// `GET /guilds/{guild_id}/members/{user_id}`
+    GuildMember {
+        /// The guild.
+        guild_id: &'a str,
+        /// The member's user id.
+        user_id: &'a str,
+    },
+    /// `GET /guilds/{guild_id}/members`
+    GuildMembers {
+        /// The guild.
+        guild_id: &'a str,
+    },
+    /// `GET /guilds/{guild_id}/members/search`
+    SearchGuildMembers {
+        /// The guild.
+        guild_id: &'a str,
+    },
+    /// `POST /users/@me/channels`
+    CreateDm,
 }
 
 impl Route<'_> {
     /// The HTTP method Discord expects on this route.
     pub const fn method(&self) -> Method {
         match self {
-            Self::OAuth2Token | Self::OAuth2TokenRevoke => Method::Post,
+            Self::OAuth2Token
+            | Self::OAuth2TokenRevoke
+            | Self::CreateMessage { .. }
+            | Self::Typing { .. }
+            | Self::CreateThread { .. }
+            | Self::CreateThreadFromMessage { .. }
+            | Self::CreateDm => Method::Post,
+            Self::EditMessage { .. } => Method::Patch,
+            Self::AddOwnReaction { .. } | Self::PinMessage { .. } => Method::Put,
+            Self::DeleteMessage { .. }
+            | Self::RemoveOwnReaction { .. }
+            | Self::UnpinMessage { .. } => Method::Delete,
             Self::Gateway
             | Self::GuildTemplate { .. }
             | Self::GuildWidget { .. }
@@ -114,27 +253,44 @@ impl Route<'_> {
             | Self::CurrentUserConnections
             | Self::CurrentUserGuilds
             | Self::CurrentUserGuildMember { .. }
-            | Self::User { .. } => Method::Get,
+            | Self::User { .. }
+            | Self::Channel { .. }
+            | Self::Messages { .. }
+            | Self::Message { .. }
+            | Self::Pins { .. }
+            | Self::Guild { .. }
+            | Self::GuildChannels { .. }
+            | Self::ActiveThreads { .. }
+            | Self::GuildMember { .. }
+            | Self::GuildMembers { .. }
+            | Self::SearchGuildMembers { .. } => Method::Get,
         }
     }
 }
 
-/// Where a call goes: a route's method and path under the API base, and
-/// its query pairs.
+/// Where a call goes: a route's method and path under the API base, its
+/// query pairs, and for the routes that take them a JSON body and an
+/// audit-log reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     method: Method,
     path: String,
     query: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+    reason: Option<String>,
+    deduplicated: bool,
 }
 
 impl Endpoint {
-    /// The endpoint of `route`, with no query yet.
+    /// The endpoint of `route`, with no query, body or reason yet.
     pub fn new(route: Route<'_>) -> Self {
         Self {
             method: route.method(),
             path: route.to_string(),
             query: Vec::new(),
+            body: None,
+            reason: None,
+            deduplicated: false,
         }
     }
 
@@ -146,9 +302,38 @@ impl Endpoint {
         self
     }
 
+    /// Sends `body` as the JSON body.
+    pub fn json(mut self, body: Map<String, Value>) -> Result<Self, Error> {
+        // As a `Value`, the one JSON type the component already writes.
+        let body = serde_json::to_vec(&Value::Object(body)).map_err(|error| {
+            Error::invalid_arguments(format!("the request body could not be written: {error}"))
+        })?;
+        self.body = Some(body);
+        Ok(self)
+    }
+
+    /// Sends `reason` in `X-Audit-Log-Reason` when there is one.
+    pub fn reason(mut self, reason: Option<&str>) -> Self {
+        self.reason = reason.map(ToOwned::to_owned);
+        self
+    }
+
+    /// Marks the request as one Discord deduplicates (its body carries the
+    /// call's [`Nonce`] with `enforce_nonce: true`), so that it may be sent
+    /// again after a failure that may have reached Discord.
+    pub fn deduplicated(mut self) -> Self {
+        self.deduplicated = true;
+        self
+    }
+
     /// The route's method.
     pub fn method(&self) -> Method {
         self.method
+    }
+
+    /// Whether Discord deduplicates the request by its nonce.
+    pub fn is_deduplicated(&self) -> bool {
+        self.deduplicated
     }
 
     /// The path with its percent-encoded query string, if any.
@@ -161,6 +346,66 @@ impl Endpoint {
             self.path,
             query::string(self.query.iter().map(|(name, value)| (name, value)))
         )
+    }
+
+    /// The headers the endpoint adds to a request: `Content-Type` with a
+    /// body, and `X-Audit-Log-Reason` percent-encoded as UTF-8 (a space as
+    /// `%20`, never `+`), as Discord reads it.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let mut headers = Vec::new();
+        if self.body.is_some() {
+            headers.push(("content-type".to_owned(), "application/json".to_owned()));
+        }
+        if let Some(reason) = &self.reason {
+            headers.push(("x-audit-log-reason".to_owned(), query::encode(reason)));
+        }
+        headers
+    }
+
+    /// The JSON body, if the route takes one.
+    pub fn body(&self) -> Option<&[u8]> {
+        self.body.as_deref()
+    }
+}
+
+/// A message nonce: fresh for each call and the same on each of its
+/// attempts, so that Discord (with `enforce_nonce`) creates the message
+/// once however often the request is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nonce(String);
+
+impl Nonce {
+    /// How many random bytes a nonce is made of: 24 base64url characters,
+    /// within Discord's 25.
+    pub const RANDOM_BYTES: usize = 18;
+
+    /// The nonce made of `random` bytes.
+    pub fn new(random: &[u8; Self::RANDOM_BYTES]) -> Self {
+        Self(base64_encoder::url_safe(random))
+    }
+
+    /// The nonce as it is sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Characters left as they are in a reaction's emoji: [`SEGMENT`]'s and
+/// `:`, which a path segment may hold and Discord reads between a custom
+/// emoji's name and id (`name:id`); a Unicode emoji is percent-encoded as
+/// UTF-8 (`👍` is `%F0%9F%91%8D`).
+const EMOJI_SEGMENT: &AsciiSet = &SEGMENT.remove(b':');
+
+/// Writes an emoji as one percent-encoded path segment, as Discord's
+/// reaction routes take it.
+struct EmojiSegment<'a>(&'a str);
+
+impl fmt::Display for EmojiSegment<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            "." | ".." => Segment(self.0).fmt(f),
+            value => utf8_percent_encode(value, EMOJI_SEGMENT).fmt(f),
+        }
     }
 }
 
@@ -177,37 +422,117 @@ impl fmt::Display for Segment<'_> {
     }
 }
 
+impl Route<'_> {
+    /// The path as a template and the variable segments that fill it in
+    /// turn: `{}` is a segment, `{:}` an emoji (which keeps its `:`). One
+    /// formatting loop writes every route, rather than one `write!` each.
+    fn template(&self) -> (&'static str, [&str; 3]) {
+        let one = |a| [a, "", ""];
+        match *self {
+            Self::Gateway => ("/gateway", one("")),
+            Self::GuildTemplate { code } => ("/guilds/templates/{}", one(code)),
+            Self::GuildWidget { guild_id } => ("/guilds/{}/widget.json", one(guild_id)),
+            Self::GuildWidgetImage { guild_id } => ("/guilds/{}/widget.png", one(guild_id)),
+            Self::Invite { code } => ("/invites/{}", one(code)),
+            Self::CurrentAuthorization => ("/oauth2/@me", one("")),
+            Self::OAuth2Keys => ("/oauth2/keys", one("")),
+            Self::OAuth2Token => ("/oauth2/token", one("")),
+            Self::OAuth2TokenRevoke => ("/oauth2/token/revoke", one("")),
+            Self::OpenIdUserInfo => ("/oauth2/userinfo", one("")),
+            Self::StickerPacks => ("/sticker-packs", one("")),
+            Self::CurrentUser => ("/users/@me", one("")),
+            Self::CurrentUserEntitlements { application_id } => (
+                "/users/@me/applications/{}/entitlements",
+                one(application_id),
+            ),
+            Self::CurrentUserConnections => ("/users/@me/connections", one("")),
+            Self::CurrentUserGuilds => ("/users/@me/guilds", one("")),
+            Self::CurrentUserGuildMember { guild_id } => {
+                ("/users/@me/guilds/{}/member", one(guild_id))
+            }
+            Self::User { user_id } => ("/users/{}", one(user_id)),
+            Self::Channel { channel_id } => ("/channels/{}", one(channel_id)),
+            Self::Messages { channel_id } | Self::CreateMessage { channel_id } => {
+                ("/channels/{}/messages", one(channel_id))
+            }
+            Self::Message {
+                channel_id,
+                message_id,
+            }
+            | Self::EditMessage {
+                channel_id,
+                message_id,
+            }
+            | Self::DeleteMessage {
+                channel_id,
+                message_id,
+            } => ("/channels/{}/messages/{}", [channel_id, message_id, ""]),
+            Self::AddOwnReaction {
+                channel_id,
+                message_id,
+                emoji,
+            }
+            | Self::RemoveOwnReaction {
+                channel_id,
+                message_id,
+                emoji,
+            } => (
+                "/channels/{}/messages/{}/reactions/{:}/@me",
+                [channel_id, message_id, emoji],
+            ),
+            Self::Pins { channel_id } => ("/channels/{}/messages/pins", one(channel_id)),
+            Self::PinMessage {
+                channel_id,
+                message_id,
+            }
+            | Self::UnpinMessage {
+                channel_id,
+                message_id,
+            } => (
+                "/channels/{}/messages/pins/{}",
+                [channel_id, message_id, ""],
+            ),
+            Self::Typing { channel_id } => ("/channels/{}/typing", one(channel_id)),
+            Self::CreateThread { channel_id } => ("/channels/{}/threads", one(channel_id)),
+            Self::CreateThreadFromMessage {
+                channel_id,
+                message_id,
+            } => (
+                "/channels/{}/messages/{}/threads",
+                [channel_id, message_id, ""],
+            ),
+            Self::Guild { guild_id } => ("/guilds/{}", one(guild_id)),
+            Self::GuildChannels { guild_id } => ("/guilds/{}/channels", one(guild_id)),
+            Self::ActiveThreads { guild_id } => ("/guilds/{}/threads/active", one(guild_id)),
+            Self::GuildMember { guild_id, user_id } => {
+                ("/guilds/{}/members/{}", [guild_id, user_id, ""])
+            }
+            Self::GuildMembers { guild_id } => ("/guilds/{}/members", one(guild_id)),
+            Self::SearchGuildMembers { guild_id } => ("/guilds/{}/members/search", one(guild_id)),
+            Self::CreateDm => ("/users/@me/channels", one("")),
+        }
+    }
+}
+
 impl fmt::Display for Route<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Self::Gateway => f.write_str("/gateway"),
-            Self::GuildTemplate { code } => write!(f, "/guilds/templates/{}", Segment(code)),
-            Self::GuildWidget { guild_id } => {
-                write!(f, "/guilds/{}/widget.json", Segment(guild_id))
-            }
-            Self::GuildWidgetImage { guild_id } => {
-                write!(f, "/guilds/{}/widget.png", Segment(guild_id))
-            }
-            Self::Invite { code } => write!(f, "/invites/{}", Segment(code)),
-            Self::CurrentAuthorization => f.write_str("/oauth2/@me"),
-            Self::OAuth2Keys => f.write_str("/oauth2/keys"),
-            Self::OAuth2Token => f.write_str("/oauth2/token"),
-            Self::OAuth2TokenRevoke => f.write_str("/oauth2/token/revoke"),
-            Self::OpenIdUserInfo => f.write_str("/oauth2/userinfo"),
-            Self::StickerPacks => f.write_str("/sticker-packs"),
-            Self::CurrentUser => f.write_str("/users/@me"),
-            Self::CurrentUserEntitlements { application_id } => write!(
-                f,
-                "/users/@me/applications/{}/entitlements",
-                Segment(application_id)
-            ),
-            Self::CurrentUserConnections => f.write_str("/users/@me/connections"),
-            Self::CurrentUserGuilds => f.write_str("/users/@me/guilds"),
-            Self::CurrentUserGuildMember { guild_id } => {
-                write!(f, "/users/@me/guilds/{}/member", Segment(guild_id))
-            }
-            Self::User { user_id } => write!(f, "/users/{}", Segment(user_id)),
+        let (template, segments) = self.template();
+        let mut parts = template.split('{');
+        f.write_str(parts.next().unwrap_or_default())?;
+        for (part, segment) in parts.zip(segments) {
+            let literal = match part.strip_prefix(":}") {
+                Some(literal) => {
+                    EmojiSegment(segment).fmt(f)?;
+                    literal
+                }
+                None => {
+                    Segment(segment).fmt(f)?;
+                    part.strip_prefix('}').unwrap_or(part)
+                }
+            };
+            f.write_str(literal)?;
         }
+        Ok(())
     }
 }
 

@@ -358,4 +358,13 @@ impl Transport for WasiHttp {
     fn jitter(&mut self) -> f64 {
         (wasip2::random::random::get_random_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
+
+    fn fill_random(&mut self, bytes: &mut [u8]) {
+        // Eight bytes at a time, so that every byte is filled whatever
+        // length a host would give for a list.
+        for chunk in bytes.chunks_mut(8) {
+            let random = wasip2::random::random::get_random_u64().to_le_bytes();
+            chunk.copy_from_slice(&random[..chunk.len()]);
+        }
+    }
 }

@@ -136,7 +136,13 @@ pub(crate) struct ArgumentsDeserializer<'de, 'p> {
     refusal: &'p Refusal,
 }
 
-impl ArgumentsDeserializer<'_, '_> {
+impl<'de> ArgumentsDeserializer<'de, '_> {
+    /// The value itself, for a reader that says where a refusal happened
+    /// on its own (`Object`'s), and so needs no tracking.
+    pub(crate) fn value(&self) -> &'de Value {
+        self.value
+    }
+
     fn noted<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
         result.map_err(|error| self.refusal.noted(error, &self.place))
     }

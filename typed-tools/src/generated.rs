@@ -16,7 +16,95 @@ impl Style {
     }
 }
 
+/// A JSON-text argument as JSON; text that is not JSON is passed on as the string it is, for the connector to refuse naming the argument.
+fn json_argument(text: String) -> serde_json::Value {
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+}
+
 impl crate::Guest for crate::Component {
+    fn discord_add_reaction(
+        channel_id: String,
+        emoji: String,
+        message_id: String,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_add_reaction",
+            serde_json::json!({ "channel_id": channel_id, "emoji": emoji, "message_id": message_id }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_create_dm(recipient_id: String) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_create_dm",
+            serde_json::json!({ "recipient_id": recipient_id }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_create_thread(
+        channel_id: String,
+        name: String,
+        auto_archive_duration: Option<i64>,
+        invitable: Option<bool>,
+        private: Option<bool>,
+        reason: Option<String>,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_create_thread",
+            serde_json::json!({ "channel_id": channel_id, "name": name, "auto_archive_duration": auto_archive_duration, "invitable": invitable, "private": private, "reason": reason }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_create_thread_from_message(
+        channel_id: String,
+        message_id: String,
+        name: String,
+        auto_archive_duration: Option<i64>,
+        reason: Option<String>,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_create_thread_from_message",
+            serde_json::json!({ "channel_id": channel_id, "message_id": message_id, "name": name, "auto_archive_duration": auto_archive_duration, "reason": reason }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_delete_message(
+        channel_id: String,
+        message_id: String,
+        reason: Option<String>,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_delete_message",
+            serde_json::json!({ "channel_id": channel_id, "message_id": message_id, "reason": reason }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_edit_message(
+        channel_id: String,
+        message_id: String,
+        content: Option<String>,
+        embeds: Option<String>,
+        mentions: Option<String>,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_edit_message",
+            serde_json::json!({ "channel_id": channel_id, "message_id": message_id, "content": content, "embeds": embeds.map(json_argument), "mentions": mentions.map(json_argument) }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_get_channel(channel_id: String) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_get_channel",
+            serde_json::json!({ "channel_id": channel_id }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
     fn discord_get_current_user_application_entitlements(
         application_id: String,
         exclude_consumed: Option<bool>,
@@ -41,6 +129,22 @@ impl crate::Guest for crate::Component {
                 CredentialKind::Bearer,
                 CredentialKind::Bot,
             ],
+        ))
+    }
+
+    fn discord_get_guild(guild_id: String, with_counts: Option<bool>) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_get_guild",
+            serde_json::json!({ "guild_id": guild_id, "with_counts": with_counts }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_get_guild_member(guild_id: String, user_id: String) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_get_guild_member",
+            serde_json::json!({ "guild_id": guild_id, "user_id": user_id }),
+            &[CredentialKind::Bot],
         ))
     }
 
@@ -96,6 +200,14 @@ impl crate::Guest for crate::Component {
         ))
     }
 
+    fn discord_get_message(channel_id: String, message_id: String) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_get_message",
+            serde_json::json!({ "channel_id": channel_id, "message_id": message_id }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
     fn discord_get_my_guild_member(guild_id: String) -> Result<String, Error> {
         crate::json(crate::call(
             "discord_get_my_guild_member",
@@ -148,6 +260,48 @@ impl crate::Guest for crate::Component {
         ))
     }
 
+    fn discord_list_active_threads(guild_id: String) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_list_active_threads",
+            serde_json::json!({ "guild_id": guild_id }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_list_guild_channels(guild_id: String) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_list_guild_channels",
+            serde_json::json!({ "guild_id": guild_id }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_list_guild_members(
+        guild_id: String,
+        after: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_list_guild_members",
+            serde_json::json!({ "guild_id": guild_id, "after": after, "limit": limit }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_list_messages(
+        channel_id: String,
+        after: Option<String>,
+        around: Option<String>,
+        before: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_list_messages",
+            serde_json::json!({ "channel_id": channel_id, "after": after, "around": around, "before": before, "limit": limit }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
     fn discord_list_my_guilds(
         after: Option<String>,
         before: Option<String>,
@@ -161,6 +315,18 @@ impl crate::Guest for crate::Component {
         ))
     }
 
+    fn discord_list_pinned_messages(
+        channel_id: String,
+        before: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_list_pinned_messages",
+            serde_json::json!({ "channel_id": channel_id, "before": before, "limit": limit }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
     fn discord_list_sticker_packs() -> Result<String, Error> {
         crate::json(crate::call(
             "discord_list_sticker_packs",
@@ -170,6 +336,30 @@ impl crate::Guest for crate::Component {
                 CredentialKind::Bearer,
                 CredentialKind::Bot,
             ],
+        ))
+    }
+
+    fn discord_pin_message(
+        channel_id: String,
+        message_id: String,
+        reason: Option<String>,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_pin_message",
+            serde_json::json!({ "channel_id": channel_id, "message_id": message_id, "reason": reason }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_remove_reaction(
+        channel_id: String,
+        emoji: String,
+        message_id: String,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_remove_reaction",
+            serde_json::json!({ "channel_id": channel_id, "emoji": emoji, "message_id": message_id }),
+            &[CredentialKind::Bot],
         ))
     }
 
@@ -195,6 +385,53 @@ impl crate::Guest for crate::Component {
             "discord_retrieve_user_connections",
             serde_json::json!({}),
             &[CredentialKind::Bearer],
+        ))
+    }
+
+    fn discord_search_guild_members(
+        guild_id: String,
+        query: String,
+        limit: Option<u32>,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_search_guild_members",
+            serde_json::json!({ "guild_id": guild_id, "query": query, "limit": limit }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_send_message(
+        channel_id: String,
+        content: Option<String>,
+        embeds: Option<String>,
+        mentions: Option<String>,
+        reply_to_message_id: Option<String>,
+        silent: Option<bool>,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_send_message",
+            serde_json::json!({ "channel_id": channel_id, "content": content, "embeds": embeds.map(json_argument), "mentions": mentions.map(json_argument), "reply_to_message_id": reply_to_message_id, "silent": silent }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_trigger_typing(channel_id: String) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_trigger_typing",
+            serde_json::json!({ "channel_id": channel_id }),
+            &[CredentialKind::Bot],
+        ))
+    }
+
+    fn discord_unpin_message(
+        channel_id: String,
+        message_id: String,
+        reason: Option<String>,
+    ) -> Result<String, Error> {
+        crate::json(crate::call(
+            "discord_unpin_message",
+            serde_json::json!({ "channel_id": channel_id, "message_id": message_id, "reason": reason }),
+            &[CredentialKind::Bot],
         ))
     }
 }

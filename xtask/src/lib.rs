@@ -174,6 +174,57 @@ pub fn with_package_docs(
     Ok(bytes)
 }
 
+/// `component` without its top-level `component-name` custom section: the
+/// names of the component's own items, which `wasm-component-ld` writes
+/// and `strip` does not reach (7.6 KB of the connector). Nothing reads
+/// them but debuggers and `wasm-tools print`; the core modules' code and
+/// every import and export name stay. Fails on bytes that are not a
+/// well-formed sequence of sections after a component header.
+pub fn without_component_names(component: &[u8]) -> Result<Vec<u8>, Error> {
+    const HEADER: usize = 8;
+    const CUSTOM: u8 = 0;
+    let malformed = || error("the component's sections are malformed");
+    if component.len() < HEADER || &component[..4] != b"\0asm" {
+        return Err(error("not a WebAssembly binary"));
+    }
+    let mut kept = component[..HEADER].to_vec();
+    let mut at = HEADER;
+    while at < component.len() {
+        let id = component[at];
+        let (size, size_bytes) = leb128_u32(&component[at + 1..]).ok_or_else(malformed)?;
+        let payload_start = at + 1 + size_bytes;
+        let end = payload_start
+            .checked_add(size as usize)
+            .filter(|&end| end <= component.len())
+            .ok_or_else(malformed)?;
+        let payload = &component[payload_start..end];
+        let is_names = id == CUSTOM
+            && leb128_u32(payload).is_some_and(|(length, length_bytes)| {
+                payload.get(length_bytes..length_bytes + length as usize)
+                    == Some(b"component-name".as_slice())
+            });
+        if !is_names {
+            kept.extend_from_slice(&component[at..end]);
+        }
+        at = end;
+    }
+    Ok(kept)
+}
+
+/// An unsigned LEB128 number of at most 32 bits at the start of `bytes`,
+/// and how many bytes it took.
+fn leb128_u32(bytes: &[u8]) -> Option<(u32, usize)> {
+    let mut value: u32 = 0;
+    for (index, &byte) in bytes.iter().take(5).enumerate() {
+        let bits = u32::from(byte & 0x7f);
+        value |= bits.checked_shl(7 * index as u32)?;
+        if byte & 0x80 == 0 {
+            return Some((value, index + 1));
+        }
+    }
+    None
+}
+
 /// What `dist` wrote.
 pub struct Dist {
     /// The connector, the library component.
@@ -186,8 +237,10 @@ pub struct Dist {
 
 /// Builds the guests from the workspace at `workspace` into `target_dir`
 /// and writes `discord_connector.wasm`, `discord_rest_mcp.wasm` and
-/// `discord_typed_tools.wasm` (both composed) into `out`; then fails if the
-/// connector is over [`CONNECTOR_BUDGET`] (the files stay, to be looked at).
+/// `discord_typed_tools.wasm` (both composed) into `out`, the connector
+/// without its component names ([`without_component_names`]); then fails
+/// if the connector is over [`CONNECTOR_BUDGET`] (the files stay, to be
+/// looked at).
 pub fn dist(workspace: &Path, target_dir: &Path, out: &Path) -> Result<Dist, Error> {
     let manifest = workspace.join("Cargo.toml");
     let connector = build_guest(
@@ -212,7 +265,7 @@ pub fn dist(workspace: &Path, target_dir: &Path, out: &Path) -> Result<Dist, Err
         std::fs::read(path)
             .map_err(|failure| error(format!("reading {}: {failure}", path.display())))
     };
-    let connector_bytes = read(&connector)?;
+    let connector_bytes = without_component_names(&read(&connector)?)?;
     let rest_mcp_composed = compose(&read(&rest_mcp)?, &connector_bytes)?;
     let tools_composed = with_package_docs(
         &compose(&read(&tools)?, &connector_bytes)?,
@@ -265,6 +318,44 @@ pub(crate) fn rustfmt(code: &str) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A component holding a core module, a `component-name` section
+    /// between others, and a custom section of another name.
+    fn component(with_names: bool) -> Vec<u8> {
+        fn custom(name: &'static str, data: &[u8]) -> wasm_encoder::CustomSection<'static> {
+            wasm_encoder::CustomSection {
+                name: name.into(),
+                data: data.to_vec().into(),
+            }
+        }
+        let mut component = wasm_encoder::Component::new();
+        component.section(&wasm_encoder::ModuleSection(&wasm_encoder::Module::new()));
+        if with_names {
+            component.section(&custom("component-name", &[0x80; 200]));
+        }
+        component.section(&custom("producers", b"kept"));
+        component.finish()
+    }
+
+    #[test]
+    fn component_names_are_dropped_and_nothing_else() {
+        let stripped = without_component_names(&component(true)).unwrap();
+        assert_eq!(stripped, component(false));
+        assert_eq!(
+            without_component_names(&component(false)).unwrap(),
+            component(false)
+        );
+    }
+
+    #[test]
+    fn malformed_components_are_refused() {
+        let whole = component(true);
+        assert!(without_component_names(&whole[..whole.len() - 1]).is_err());
+        assert!(without_component_names(b"not wasm").is_err());
+        let mut overlong = whole[..8].to_vec();
+        overlong.extend_from_slice(&[0, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+        assert!(without_component_names(&overlong).is_err());
+    }
 
     #[test]
     fn the_budget_holds_up_to_its_last_byte() {

@@ -119,7 +119,14 @@ enum Type {
     U32,
     S64,
     Strings,
-    Enum { name: String, cases: Vec<String> },
+    Enum {
+        name: String,
+        cases: Vec<String>,
+    },
+    /// An object, or a list of them: JSON text in WIT, which the adapter
+    /// passes on parsed (or as the string it is, when it is not JSON, so
+    /// that the connector refuses it naming the argument).
+    Json,
 }
 
 impl Type {
@@ -131,6 +138,7 @@ impl Type {
             Self::S64 => "s64".into(),
             Self::Strings => "list<string>".into(),
             Self::Enum { name, .. } => name.clone(),
+            Self::Json => "string".into(),
         }
     }
 
@@ -142,6 +150,7 @@ impl Type {
             Self::S64 => "i64".into(),
             Self::Strings => "Vec<String>".into(),
             Self::Enum { name, .. } => camel(name),
+            Self::Json => "String".into(),
         }
     }
 }
@@ -284,6 +293,7 @@ fn property_type(tool: &str, name: &str, property: &Value) -> Result<Type, Error
             _ => Type::S64,
         },
         "array" if property["items"]["type"] == "string" => Type::Strings,
+        "array" | "object" => Type::Json,
         _ => return Err(unsupported()),
     })
 }
@@ -339,10 +349,15 @@ fn function_doc(function: &Function<'_>) -> String {
     for param in &function.params {
         let _ = write!(
             text,
-            "\n\n`{}`{}: {}",
+            "\n\n`{}`{}: {}{}",
             kebab(&param.json),
             if param.optional { " (optional)" } else { "" },
-            param.description
+            param.description,
+            if param.ty == Type::Json {
+                " As JSON text."
+            } else {
+                ""
+            }
         );
     }
     text
@@ -424,6 +439,18 @@ fn glue(functions: &[Function<'_>], enums: &BTreeMap<String, (Vec<String>, Strin
         }
         out.push_str("        }\n    }\n}\n\n");
     }
+    let takes_json = functions
+        .iter()
+        .flat_map(|function| &function.params)
+        .any(|param| param.ty == Type::Json);
+    if takes_json {
+        out.push_str(
+            "/// A JSON-text argument as JSON; text that is not JSON is passed on as \
+             the string it is, for the connector to refuse naming the argument.\n\
+             fn json_argument(text: String) -> serde_json::Value {\n    \
+             serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))\n}\n\n",
+        );
+    }
     out.push_str("impl crate::Guest for crate::Component {\n");
     for function in functions {
         let params: Vec<String> = function
@@ -452,6 +479,8 @@ fn glue(functions: &[Function<'_>], enums: &BTreeMap<String, (Vec<String>, Strin
                         format!("{}.map({}::as_str)", param.json, camel(name))
                     }
                     (Type::Enum { .. }, false) => format!("{}.as_str()", param.json),
+                    (Type::Json, true) => format!("{}.map(json_argument)", param.json),
+                    (Type::Json, false) => format!("json_argument({})", param.json),
                     _ => param.json.clone(),
                 };
                 format!("\"{}\": {value}", param.json)
@@ -496,7 +525,10 @@ mod tests {
     #[test]
     fn every_tool_is_one_typed_export() {
         let generated = generate().unwrap();
-        assert_eq!(generated.wit.matches("    export discord-").count(), 16);
+        assert_eq!(
+            generated.wit.matches("    export discord-").count(),
+            CATALOGUE.len()
+        );
         assert!(generated.wit.contains(
             "export discord-get-guild-widget-png: func(guild-id: string, style: option<style>) -> result<blob, error>;"
         ));

@@ -4,6 +4,7 @@
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use discord_connector::catalogue::CATALOGUE;
 use discord_sandbox::Sandbox;
 use discord_sandbox::tokens::{BOT_TOKEN, USER_TOKEN};
 use serde_json::Value;
@@ -40,7 +41,7 @@ fn stdout_json(output: &Output) -> Value {
 async fn tools_json_lists_every_tool_with_its_schema() {
     let tools = stdout_json(&run(&["tools", "--json"], &[]).await);
     let tools = tools.as_array().expect("an array");
-    assert_eq!(tools.len(), 16);
+    assert_eq!(tools.len(), CATALOGUE.len());
     for tool in tools {
         assert!(tool["name"].as_str().unwrap().starts_with("discord_"));
         assert_eq!(tool["input_schema"]["type"], "object", "{tool}");
@@ -131,7 +132,7 @@ async fn export_writes_the_three_components() {
     );
     assert_eq!(
         tools.as_array().map(Vec::len),
-        Some(16),
+        Some(CATALOGUE.len()),
         "an exported component loads with --component"
     );
     std::fs::remove_dir_all(&out).unwrap();

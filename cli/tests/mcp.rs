@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use discord_accounts::ConnectionKey;
+use discord_connector::catalogue::CATALOGUE;
 use discord_host::Connector;
 use discord_sandbox::tokens::{APPLICATION_ID, USER_TOKEN};
 use discord_sandbox::{CLIENT_SECRET, Sandbox};
@@ -172,8 +173,8 @@ async fn the_official_python_sdk_runs_discord_host_mcp_over_stdio() {
     let tools = report["tools"].as_array().expect("tools");
     assert_eq!(
         tools.len(),
-        16,
-        "with a token from the environment, exactly the 16 tools"
+        CATALOGUE.len(),
+        "with a token from the environment, every tool"
     );
     assert!(
         tools

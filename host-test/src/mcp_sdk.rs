@@ -64,14 +64,14 @@ async fn report(command: &mut tokio::process::Command) -> Value {
     serde_json::from_slice(&output.stdout).expect("the client's JSON report")
 }
 
-/// Checks what the SDK's HTTP client saw: the 16 tools with annotations, a
+/// Checks what the SDK's HTTP client saw: every tool with annotations, a
 /// JSON result, the PNG and a contract error with its status and code.
 ///
 /// # Panics
 /// When any of it is not so.
 pub fn check_http_report(report: &Value) {
     let tools = report["tools"].as_array().expect("tools");
-    assert_eq!(tools.len(), 16);
+    assert_eq!(tools.len(), discord_connector::catalogue::CATALOGUE.len());
     for tool in tools {
         assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
         assert_eq!(tool["annotations"]["readOnlyHint"], true, "{tool}");

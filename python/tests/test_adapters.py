@@ -20,7 +20,7 @@ OPENAI_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 def test_openai_chat_tools(connector: Connector) -> None:
     tools = openai_tools(connector)
     schemas = {tool["name"]: tool["input_schema"] for tool in connector.list_tools()}
-    assert len(tools) == 16
+    assert len(tools) == len(EXPECTED_TOOLS)
     assert {tool["function"]["name"] for tool in tools} == EXPECTED_TOOLS
     for tool in tools:
         assert set(tool) == {"type", "function"} and tool["type"] == "function"
@@ -35,7 +35,7 @@ def test_openai_chat_tools(connector: Connector) -> None:
 
 def test_openai_responses_tools(connector: Connector) -> None:
     tools = openai_tools(connector, api="responses")
-    assert len(tools) == 16
+    assert len(tools) == len(EXPECTED_TOOLS)
     for tool in tools:
         assert set(tool) == {"type", "name", "description", "parameters", "strict"}
         assert tool["type"] == "function" and tool["strict"] is False
@@ -44,7 +44,7 @@ def test_openai_responses_tools(connector: Connector) -> None:
 
 def test_mcp_tools(connector: Connector) -> None:
     tools = mcp_tools(connector)
-    assert len(tools) == 16
+    assert len(tools) == len(EXPECTED_TOOLS)
     assert {tool["name"] for tool in tools} == EXPECTED_TOOLS
     for tool in tools:
         assert set(tool) == {"name", "title", "description", "inputSchema", "annotations"}

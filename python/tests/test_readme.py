@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from support import REPO, USER_TOKEN, Sandbox
+from test_tools import EXPECTED_TOOLS
 
 BEGIN = "# --- README snippet begins ---"
 END = "# --- README snippet ends ---"
@@ -37,7 +38,7 @@ def test_use_it_in_python(sandbox: Sandbox, monkeypatch, capsys) -> None:
         print(error.status, error.message)
     # --- README snippet ends ---
     assert capsys.readouterr().out.splitlines() == [
-        "16 tools",
+        f"{len(EXPECTED_TOOLS)} tools",
         "nelly",
         "401 Discord answered 401: 401: Unauthorized (code 0)",
     ]

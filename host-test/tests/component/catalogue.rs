@@ -1,4 +1,4 @@
-//! `list-tools`: the 16 names, their credentials, scopes and schemas.
+//! `list-tools`: every name, its credentials, scopes and schema.
 
 use discord_host::CredentialKind;
 use serde_json::{Value, json};
@@ -12,19 +12,30 @@ const ANYONE: &[CredentialKind] = &[
 ];
 const USER_OR_BOT: &[CredentialKind] = &[CredentialKind::Bearer, CredentialKind::Bot];
 const USER_ONLY: &[CredentialKind] = &[CredentialKind::Bearer];
+const BOT_ONLY: &[CredentialKind] = &[CredentialKind::Bot];
 
 /// The table: name, accepted credentials, scopes.
-pub const TABLE: [(&str, &[CredentialKind], &[&str]); 16] = [
+pub const TABLE: [(&str, &[CredentialKind], &[&str]); 37] = [
+    ("discord_add_reaction", BOT_ONLY, &[]),
+    ("discord_create_dm", BOT_ONLY, &[]),
+    ("discord_create_thread", BOT_ONLY, &[]),
+    ("discord_create_thread_from_message", BOT_ONLY, &[]),
+    ("discord_delete_message", BOT_ONLY, &[]),
+    ("discord_edit_message", BOT_ONLY, &[]),
+    ("discord_get_channel", BOT_ONLY, &[]),
     (
         "discord_get_current_user_application_entitlements",
         USER_ONLY,
         &["applications.entitlements"],
     ),
     ("discord_get_gateway", ANYONE, &[]),
+    ("discord_get_guild", BOT_ONLY, &[]),
+    ("discord_get_guild_member", BOT_ONLY, &[]),
     ("discord_get_guild_template", ANYONE, &[]),
     ("discord_get_guild_widget", ANYONE, &[]),
     ("discord_get_guild_widget_png", ANYONE, &[]),
     ("discord_get_invite_deprecated", ANYONE, &[]),
+    ("discord_get_message", BOT_ONLY, &[]),
     (
         "discord_get_my_guild_member",
         USER_ONLY,
@@ -39,14 +50,25 @@ pub const TABLE: [(&str, &[CredentialKind], &[&str]); 16] = [
     ),
     ("discord_get_public_keys", ANYONE, &[]),
     ("discord_get_user", USER_OR_BOT, &["identify"]),
+    ("discord_list_active_threads", BOT_ONLY, &[]),
+    ("discord_list_guild_channels", BOT_ONLY, &[]),
+    ("discord_list_guild_members", BOT_ONLY, &[]),
+    ("discord_list_messages", BOT_ONLY, &[]),
     ("discord_list_my_guilds", USER_OR_BOT, &["guilds"]),
+    ("discord_list_pinned_messages", BOT_ONLY, &[]),
     ("discord_list_sticker_packs", ANYONE, &[]),
+    ("discord_pin_message", BOT_ONLY, &[]),
+    ("discord_remove_reaction", BOT_ONLY, &[]),
     ("discord_resolve_invite", ANYONE, &[]),
     (
         "discord_retrieve_user_connections",
         USER_ONLY,
         &["connections"],
     ),
+    ("discord_search_guild_members", BOT_ONLY, &[]),
+    ("discord_send_message", BOT_ONLY, &[]),
+    ("discord_trigger_typing", BOT_ONLY, &[]),
+    ("discord_unpin_message", BOT_ONLY, &[]),
 ];
 
 async fn schemas() -> Vec<(String, Value)> {
@@ -71,9 +93,9 @@ fn schema_of<'a>(schemas: &'a [(String, Value)], name: &str) -> &'a Value {
 }
 
 #[tokio::test]
-async fn lists_exactly_the_sixteen_tools_with_their_credentials_and_scopes() {
+async fn lists_every_tool_with_its_credentials_and_scopes() {
     let tools = compiled().list_tools().await.expect("no trap");
-    assert_eq!(tools.len(), 16);
+    assert_eq!(tools.len(), TABLE.len());
     for ((name, accepts, scopes), tool) in TABLE.iter().zip(&tools) {
         assert_eq!(tool.name, *name);
         assert_eq!(tool.accepts, *accepts, "{name}");

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+use discord_connector::catalogue::CATALOGUE;
 use discord_host::serve::Server;
 use discord_sandbox::tokens::{APPLICATION_ID, IDENTIFY_ONLY_TOKEN, USER_TOKEN};
 use discord_sandbox::{CLIENT_SECRET, Fault, Sandbox};
@@ -350,11 +351,11 @@ async fn health_and_the_catalogue(host: Host) {
     let health = served.send("GET", "/health", &[], b"").await;
     assert_eq!(
         health.json(),
-        json!({"status": "ok", "tools": 16, "version": env!("CARGO_PKG_VERSION")})
+        json!({"status": "ok", "tools": CATALOGUE.len(), "version": env!("CARGO_PKG_VERSION")})
     );
     let tools = served.send("GET", "/v1/tools", &[], b"").await.json();
     let tools = tools["tools"].as_array().expect("a list");
-    assert_eq!(tools.len(), 16);
+    assert_eq!(tools.len(), CATALOGUE.len());
     for tool in tools {
         assert!(tool["input_schema"].is_object(), "{tool}");
         assert!(

@@ -1368,4 +1368,94 @@ mod tests {
             &serde_json::json!(["shield", "banner1", "banner2", "banner3", "banner4", null])
         );
     }
+
+    /// Arguments each tool accepts.
+    fn sample(tool: &str) -> &'static str {
+        const CHANNEL: &str = r#"{"channel_id": "1"}"#;
+        const MESSAGE: &str = r#"{"channel_id": "1", "message_id": "2"}"#;
+        const GUILD: &str = r#"{"guild_id": "1"}"#;
+        const REACTION: &str = r#"{"channel_id": "1", "message_id": "2", "emoji": "👍"}"#;
+        match tool {
+            "discord_get_current_user_application_entitlements" => r#"{"application_id": "1"}"#,
+            "discord_get_guild_template" => r#"{"template_code": "abc"}"#,
+            "discord_get_invite_deprecated" | "discord_resolve_invite" => {
+                r#"{"invite_code": "abc"}"#
+            }
+            "discord_get_user" => r#"{"user_id": "@me"}"#,
+            "discord_send_message" => r#"{"channel_id": "1", "content": "hi"}"#,
+            "discord_edit_message" => r#"{"channel_id": "1", "message_id": "2", "content": "hi"}"#,
+            "discord_add_reaction" | "discord_remove_reaction" => REACTION,
+            "discord_create_thread" => r#"{"channel_id": "1", "name": "t"}"#,
+            "discord_create_thread_from_message" => {
+                r#"{"channel_id": "1", "message_id": "2", "name": "t"}"#
+            }
+            "discord_get_guild_member" => r#"{"guild_id": "1", "user_id": "2"}"#,
+            "discord_search_guild_members" => r#"{"guild_id": "1", "query": "ne"}"#,
+            "discord_create_dm" => r#"{"recipient_id": "1"}"#,
+            "discord_get_message"
+            | "discord_delete_message"
+            | "discord_pin_message"
+            | "discord_unpin_message" => MESSAGE,
+            "discord_list_messages"
+            | "discord_list_pinned_messages"
+            | "discord_trigger_typing"
+            | "discord_get_channel" => CHANNEL,
+            "discord_get_guild"
+            | "discord_get_guild_widget"
+            | "discord_get_guild_widget_png"
+            | "discord_get_my_guild_member"
+            | "discord_list_active_threads"
+            | "discord_list_guild_channels"
+            | "discord_list_guild_members" => GUILD,
+            _ => "{}",
+        }
+    }
+
+    /// `ToolSpec::method` is known without a call; it is the method of the
+    /// endpoint every call plans.
+    #[test]
+    fn the_stated_method_is_the_routes() {
+        let nonce = Nonce::new(&[0; Nonce::RANDOM_BYTES]);
+        for tool in &CATALOGUE {
+            let endpoint = tool
+                .plan(sample(tool.name), &nonce)
+                .unwrap_or_else(|error| panic!("{}: {}", tool.name, error.message));
+            assert_eq!(endpoint.method(), tool.method, "{}", tool.name);
+        }
+    }
+
+    #[test]
+    fn the_bot_tools_take_a_bot_token_only() {
+        let bot_tools: Vec<&str> = CATALOGUE
+            .iter()
+            .filter(|tool| tool.accepts == BOT_ONLY)
+            .map(|tool| tool.name)
+            .collect();
+        assert_eq!(bot_tools.len(), 21);
+        for tool in CATALOGUE.iter().filter(|tool| tool.accepts == BOT_ONLY) {
+            assert!(tool.scopes.is_empty(), "{}", tool.name);
+        }
+        for name in ["discord_list_guild_members", "discord_search_guild_members"] {
+            let description = find(name).unwrap().description;
+            assert!(description.contains("Pass a limit"), "{name}");
+            let schema = schema_of(name);
+            assert!(
+                schema["properties"]["limit"]["description"]
+                    .as_str()
+                    .is_some_and(|text| text.contains("Discord's default is 1")),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_description_and_schema_is_listed() {
+        let listed = crate::tool::listed();
+        assert_eq!(listed.len(), CATALOGUE.len());
+        for (listed, tool) in listed.iter().zip(&CATALOGUE) {
+            assert_eq!(listed.name, tool.name);
+            assert_eq!(listed.description, tool.description);
+            assert_eq!(listed.input_schema, tool.derived_input_schema());
+        }
+    }
 }

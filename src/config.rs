@@ -390,6 +390,67 @@ fn read_ipv6_groups(input: &mut &[u8], groups: &mut [u16]) -> (usize, bool) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn tool_globs_match_as_globs_do() {
+        let cases = [
+            ("discord_get_*", "discord_get_user", true),
+            ("discord_get_*", "discord_list_my_guilds", false),
+            ("*", "discord_send_message", true),
+            ("discord_*_message", "discord_send_message", true),
+            ("discord_*_message", "discord_send_message_x", false),
+            ("*message*", "discord_list_pinned_messages", true),
+            ("discord_send_message", "discord_send_message", true),
+            ("discord_send_message", "discord_send_messages", false),
+            ("discord_send_messag", "discord_send_message", false),
+            ("**_a", "x_a", true),
+            ("a*b*c", "aXbYbZc", true),
+            ("a*b*c", "aXbYc_", false),
+        ];
+        for (pattern, name, matches) in cases {
+            assert_eq!(glob_matches(pattern, name), matches, "{pattern} {name}");
+        }
+    }
+
+    #[test]
+    fn discord_tools_selects_names_and_globs() {
+        let config =
+            Config::from_vars([("DISCORD_TOOLS", " discord_get_* , discord_send_message")])
+                .unwrap();
+        assert!(config.tools.allows("discord_get_user"));
+        assert!(config.tools.allows("discord_send_message"));
+        assert!(!config.tools.allows("discord_delete_message"));
+        let patterns: Vec<&str> = config.tools.patterns().unwrap().collect();
+        assert_eq!(patterns, ["discord_get_*", "discord_send_message"]);
+        for everything in [
+            Config::from_vars([]).unwrap(),
+            Config::from_vars([("DISCORD_TOOLS", "")]).unwrap(),
+        ] {
+            assert_eq!(everything.tools, ToolSelection::ALL);
+            assert!(everything.tools.allows("discord_delete_message"));
+        }
+    }
+
+    #[test]
+    fn a_malformed_discord_tools_is_refused_clearly() {
+        for value in [
+            "discord_get_*,",
+            ",x",
+            "a,,b",
+            "discord get",
+            "discord_get_?",
+            "discord-get",
+        ] {
+            let error = Config::from_vars([("DISCORD_TOOLS", value)]).unwrap_err();
+            assert!(
+                error
+                    .message
+                    .starts_with(&format!("DISCORD_TOOLS {value:?} is refused:")),
+                "{value}: {}",
+                error.message
+            );
+        }
+    }
+
     fn base(value: &str) -> Result<String, Error> {
         Config::from_vars([("DISCORD_API_BASE", value)]).map(|config| config.api_base)
     }

@@ -205,7 +205,7 @@ mod tests {
 
     use super::*;
     use crate::error::ErrorKind;
-    use crate::http::{Method, TransportError, TransportFailure};
+    use crate::http::{Method, TransportFailure};
 
     /// Records what would be sent, answers from a script (the last answer
     /// repeats), and keeps a pretend clock that only sleeping moves.
@@ -456,5 +456,303 @@ mod tests {
         let mut recorder = recorder();
         run(&mut recorder, "discord_get_gateway", "{}", Credential::None).unwrap();
         assert_eq!(recorder.sent[0].header("authorization"), None);
+    }
+
+    fn bot() -> Credential {
+        Credential::Bot("sbx-bot-token".into())
+    }
+
+    fn body_of(request: &Request) -> serde_json::Value {
+        serde_json::from_slice(request.body.as_deref().expect("a body")).expect("JSON")
+    }
+
+    #[test]
+    fn messages_ping_nobody_by_default_and_carry_a_fresh_nonce() {
+        let mut recorder = recorder();
+        let arguments = r#"{"channel_id": "1", "content": "@everyone hi <@2>"}"#;
+        run(&mut recorder, "discord_send_message", arguments, bot()).unwrap();
+        run(&mut recorder, "discord_send_message", arguments, bot()).unwrap();
+        let (first, second) = (&recorder.sent[0], &recorder.sent[1]);
+        assert_eq!(first.method, Method::Post);
+        assert_eq!(first.url, "http://127.0.0.1:1/api/v10/channels/1/messages");
+        assert_eq!(first.header("content-type"), Some("application/json"));
+        let body = body_of(first);
+        assert_eq!(body["allowed_mentions"], serde_json::json!({"parse": []}));
+        assert_eq!(body["content"], "@everyone hi <@2>");
+        assert_eq!(body["enforce_nonce"], true);
+        let nonce = body["nonce"].as_str().expect("a nonce");
+        assert!((1..=25).contains(&nonce.len()), "{nonce}");
+        assert_ne!(body_of(second)["nonce"], nonce, "a fresh nonce per call");
+        assert!(body.get("message_reference").is_none() && body.get("flags").is_none());
+    }
+
+    #[test]
+    fn replies_and_silent_messages_say_so() {
+        let mut recorder = recorder();
+        let arguments = r#"{"channel_id": "1", "embeds": [{"title": "t"}],
+            "reply_to_message_id": "9", "silent": true,
+            "mentions": {"users": ["5"], "replied_user": true}}"#;
+        run(&mut recorder, "discord_send_message", arguments, bot()).unwrap();
+        let body = body_of(&recorder.sent[0]);
+        assert_eq!(
+            body["message_reference"],
+            serde_json::json!({"message_id": "9"})
+        );
+        assert_eq!(body["flags"], 4096);
+        assert_eq!(body["embeds"], serde_json::json!([{"title": "t"}]));
+        assert_eq!(
+            body["allowed_mentions"],
+            serde_json::json!({"parse": [], "users": ["5"], "replied_user": true})
+        );
+    }
+
+    #[test]
+    fn a_message_is_sent_again_with_the_same_nonce_and_body_after_a_500() {
+        for failure in [
+            status(500, ""),
+            Err(TransportError::new(TransportFailure::TimedOut, "slow")),
+            Err(TransportError::new(TransportFailure::Unreachable, "reset")),
+        ] {
+            let mut recorder = scripted(vec![failure, status(200, r#"{"id":"7"}"#)]);
+            let arguments = r#"{"channel_id": "1", "content": "once"}"#;
+            let output = run(&mut recorder, "discord_send_message", arguments, bot()).unwrap();
+            assert_eq!(output, Output::Json(r#"{"id":"7"}"#.into()));
+            assert_eq!(recorder.sent.len(), 2);
+            assert_eq!(recorder.sent[0], recorder.sent[1], "same nonce, same body");
+            assert_eq!(recorder.random, 1, "one nonce per call");
+        }
+    }
+
+    #[test]
+    fn other_writes_are_not_sent_again_once_they_may_have_applied() {
+        let cases = [
+            (
+                "discord_create_thread",
+                r#"{"channel_id": "1", "name": "t"}"#,
+            ),
+            (
+                "discord_edit_message",
+                r#"{"channel_id": "1", "message_id": "2", "content": "x"}"#,
+            ),
+            ("discord_create_dm", r#"{"recipient_id": "3"}"#),
+            ("discord_trigger_typing", r#"{"channel_id": "1"}"#),
+        ];
+        for (tool, arguments) in cases {
+            let mut recorder = scripted(vec![status(502, "")]);
+            let error = run(&mut recorder, tool, arguments, bot()).unwrap_err();
+            assert_eq!(recorder.sent.len(), 1, "{tool}");
+            assert_eq!((error.kind, error.status), (ErrorKind::Upstream, Some(502)));
+            assert_eq!(
+                error.details.as_deref(),
+                Some(r#"{"may_have_applied":true,"retried":false}"#),
+                "{tool}"
+            );
+
+            let dropped = Err(TransportError::new(TransportFailure::Unreachable, "reset"));
+            let mut recorder = scripted(vec![dropped]);
+            let error = run(&mut recorder, tool, arguments, bot()).unwrap_err();
+            assert_eq!(recorder.sent.len(), 1, "{tool}");
+            assert_eq!(
+                error.details.as_deref(),
+                Some(r#"{"class":"unreachable","may_have_applied":true,"retried":false}"#)
+            );
+
+            let mut recorder = scripted(vec![
+                status(429, r#"{"retry_after": 0.1}"#),
+                status(200, "{}"),
+            ]);
+            run(&mut recorder, tool, arguments, bot()).unwrap();
+            assert_eq!(recorder.sent.len(), 2, "{tool}: a 429 is always retried");
+
+            let mut recorder = scripted(vec![status(400, r#"{"code": 50035}"#)]);
+            let error = run(&mut recorder, tool, arguments, bot()).unwrap_err();
+            assert_eq!(error.details, None, "{tool}: a 400 did not apply");
+        }
+    }
+
+    #[test]
+    fn a_delete_that_finds_nothing_after_a_retry_may_have_applied() {
+        let arguments = r#"{"channel_id": "1", "message_id": "2", "reason": "spam"}"#;
+        let mut recorder = scripted(vec![
+            status(500, ""),
+            status(404, r#"{"message": "Unknown Message", "code": 10008}"#),
+        ]);
+        let error = run(&mut recorder, "discord_delete_message", arguments, bot()).unwrap_err();
+        assert_eq!(recorder.sent.len(), 2);
+        assert_eq!(error.kind, ErrorKind::NotFound);
+        assert_eq!(
+            error.details.as_deref(),
+            Some(r#"{"may_have_applied":true,"retried":true}"#)
+        );
+        assert_eq!(recorder.sent[0].method, Method::Delete);
+        assert_eq!(recorder.sent[0].header("x-audit-log-reason"), Some("spam"));
+
+        let mut recorder = scripted(vec![status(404, "{}")]);
+        let error = run(&mut recorder, "discord_delete_message", arguments, bot()).unwrap_err();
+        assert_eq!(error.details, None, "a first 404 says nothing more");
+    }
+
+    #[test]
+    fn a_204_is_an_empty_object() {
+        let mut recorder = scripted(vec![status(204, "")]);
+        let arguments = r#"{"channel_id": "1", "message_id": "2", "emoji": "👍"}"#;
+        let output = run(&mut recorder, "discord_add_reaction", arguments, bot()).unwrap();
+        assert_eq!(output, Output::Json("{}".into()));
+        let request = &recorder.sent[0];
+        assert_eq!(request.method, Method::Put);
+        assert_eq!(
+            request.url,
+            "http://127.0.0.1:1/api/v10/channels/1/messages/2/reactions/%F0%9F%91%8D/@me"
+        );
+        assert_eq!(request.body, None);
+        assert_eq!(request.header("content-type"), None);
+    }
+
+    #[test]
+    fn arguments_that_break_a_rule_together_are_refused_before_sending() {
+        let mut recorder = recorder();
+        let cases = [
+            (
+                "discord_send_message",
+                r#"{"channel_id": "1"}"#,
+                "`content`, `embeds`: give at least one",
+            ),
+            (
+                "discord_edit_message",
+                r#"{"channel_id": "1", "message_id": "2", "embeds": []}"#,
+                "`content`, `embeds`: give at least one",
+            ),
+            (
+                "discord_list_messages",
+                r#"{"channel_id": "1", "before": "2", "around": "3"}"#,
+                "`before`, `after`, `around`: give at most one",
+            ),
+            (
+                "discord_create_thread",
+                r#"{"channel_id": "1", "name": "t", "invitable": true}"#,
+                "`invitable`: only a private thread takes it",
+            ),
+            (
+                "discord_send_message",
+                r#"{"channel_id": "1", "content": ""}"#,
+                "`content`: invalid length 0, expected text of 1 to 2000 characters",
+            ),
+            (
+                "discord_send_message",
+                r#"{"channel_id": "1", "embeds": [{"fields": [{"name": "n"}]}]}"#,
+                "`embeds[0].fields[0]`: missing field `value`",
+            ),
+            (
+                "discord_delete_message",
+                r#"{"channel_id": "1", "message_id": "2", "reason": ""}"#,
+                "`reason`: invalid length 0",
+            ),
+            (
+                "discord_list_guild_members",
+                r#"{"guild_id": "1", "limit": 1001}"#,
+                "`limit`: invalid value: integer `1001`, expected an integer from 1 to 1000",
+            ),
+            (
+                "discord_create_thread",
+                r#"{"channel_id": "1", "name": "t", "auto_archive_duration": 30}"#,
+                "`auto_archive_duration`: invalid value",
+            ),
+            (
+                "discord_add_reaction",
+                r#"{"channel_id": "1", "message_id": "2", "emoji": "smile"}"#,
+                "`emoji`: invalid value",
+            ),
+            (
+                "discord_get_channel",
+                r#"{"channel_id": "x"}"#,
+                "`channel_id`: invalid value",
+            ),
+            ("discord_create_dm", r#"{}"#, "missing field `recipient_id`"),
+            (
+                "discord_get_guild",
+                r#"{"guild_id": "1", "x": 1}"#,
+                "unknown field `x`",
+            ),
+        ];
+        for (tool, arguments, message) in cases {
+            let error = run(&mut recorder, tool, arguments, bot()).unwrap_err();
+            assert_eq!(
+                error.kind,
+                ErrorKind::InvalidArguments,
+                "{tool} {arguments}"
+            );
+            assert!(error.message.contains(message), "{tool}: {}", error.message);
+        }
+        assert!(recorder.sent.is_empty());
+    }
+
+    #[test]
+    fn threads_always_say_their_type() {
+        let mut recorder = recorder();
+        let arguments = r#"{"channel_id": "1", "name": "t", "auto_archive_duration": 1440}"#;
+        run(&mut recorder, "discord_create_thread", arguments, bot()).unwrap();
+        let arguments = r#"{"channel_id": "1", "name": "p", "private": true, "invitable": false, "reason": "r é"}"#;
+        run(&mut recorder, "discord_create_thread", arguments, bot()).unwrap();
+        assert_eq!(
+            body_of(&recorder.sent[0]),
+            serde_json::json!({"name": "t", "type": 11, "auto_archive_duration": 1440})
+        );
+        assert_eq!(
+            body_of(&recorder.sent[1]),
+            serde_json::json!({"name": "p", "type": 12, "invitable": false})
+        );
+        assert_eq!(
+            recorder.sent[1].header("x-audit-log-reason"),
+            Some("r%20%C3%A9")
+        );
+        assert_eq!(recorder.sent[0].header("x-audit-log-reason"), None);
+    }
+
+    #[test]
+    fn discord_tools_limits_what_runs() {
+        let config = Config::from_vars([
+            ("DISCORD_API_BASE", "http://127.0.0.1:1/api/v10"),
+            ("DISCORD_TOOLS", "discord_get_*,discord_list_messages"),
+        ])
+        .unwrap();
+        let mut recorder = recorder();
+        let bot = bot();
+        execute_tool(
+            "discord_get_gateway",
+            "{}",
+            &Credential::None,
+            &config,
+            &mut recorder,
+        )
+        .unwrap();
+        let arguments = r#"{"channel_id": "1", "content": "x"}"#;
+        let error = execute_tool(
+            "discord_send_message",
+            arguments,
+            &bot,
+            &config,
+            &mut recorder,
+        )
+        .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::UnknownTool);
+        assert_eq!(recorder.sent.len(), 1);
+
+        let typo = Config::from_vars([("DISCORD_TOOLS", "discord_get_usr")]).unwrap();
+        let error = execute_tool(
+            "discord_get_gateway",
+            "{}",
+            &Credential::None,
+            &typo,
+            &mut recorder,
+        )
+        .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Transport);
+        assert!(
+            error
+                .message
+                .contains("\"discord_get_usr\" matches no tool"),
+            "{}",
+            error.message
+        );
     }
 }

@@ -614,6 +614,203 @@ mod tests {
     }
 
     #[test]
+    fn reaction_emoji_are_encoded_as_discord_reads_them() {
+        let path = |emoji| {
+            Route::AddOwnReaction {
+                channel_id: "1",
+                message_id: "2",
+                emoji,
+            }
+            .to_string()
+        };
+        let cases = [
+            ("👍", "%F0%9F%91%8D"),
+            ("❤️", "%E2%9D%A4%EF%B8%8F"),
+            (
+                "👨‍👩‍👧",
+                "%F0%9F%91%A8%E2%80%8D%F0%9F%91%A9%E2%80%8D%F0%9F%91%A7",
+            ),
+            ("1️⃣", "1%EF%B8%8F%E2%83%A3"),
+            ("party_blob:123", "party_blob:123"),
+        ];
+        for (emoji, encoded) in cases {
+            assert_eq!(
+                path(emoji),
+                format!("/channels/1/messages/2/reactions/{encoded}/@me")
+            );
+        }
+        assert_eq!(
+            Route::RemoveOwnReaction {
+                channel_id: "1",
+                message_id: "2",
+                emoji: "a/b",
+            }
+            .to_string(),
+            "/channels/1/messages/2/reactions/a%2Fb/@me"
+        );
+    }
+
+    #[test]
+    fn bot_routes_have_discords_paths_and_methods() {
+        let (c, m, g) = ("1", "2", "3");
+        let cases = [
+            (Route::Channel { channel_id: c }, Method::Get, "/channels/1"),
+            (
+                Route::Messages { channel_id: c },
+                Method::Get,
+                "/channels/1/messages",
+            ),
+            (
+                Route::CreateMessage { channel_id: c },
+                Method::Post,
+                "/channels/1/messages",
+            ),
+            (
+                Route::Message {
+                    channel_id: c,
+                    message_id: m,
+                },
+                Method::Get,
+                "/channels/1/messages/2",
+            ),
+            (
+                Route::EditMessage {
+                    channel_id: c,
+                    message_id: m,
+                },
+                Method::Patch,
+                "/channels/1/messages/2",
+            ),
+            (
+                Route::DeleteMessage {
+                    channel_id: c,
+                    message_id: m,
+                },
+                Method::Delete,
+                "/channels/1/messages/2",
+            ),
+            (
+                Route::Pins { channel_id: c },
+                Method::Get,
+                "/channels/1/messages/pins",
+            ),
+            (
+                Route::PinMessage {
+                    channel_id: c,
+                    message_id: m,
+                },
+                Method::Put,
+                "/channels/1/messages/pins/2",
+            ),
+            (
+                Route::UnpinMessage {
+                    channel_id: c,
+                    message_id: m,
+                },
+                Method::Delete,
+                "/channels/1/messages/pins/2",
+            ),
+            (
+                Route::Typing { channel_id: c },
+                Method::Post,
+                "/channels/1/typing",
+            ),
+            (
+                Route::CreateThread { channel_id: c },
+                Method::Post,
+                "/channels/1/threads",
+            ),
+            (
+                Route::CreateThreadFromMessage {
+                    channel_id: c,
+                    message_id: m,
+                },
+                Method::Post,
+                "/channels/1/messages/2/threads",
+            ),
+            (Route::Guild { guild_id: g }, Method::Get, "/guilds/3"),
+            (
+                Route::GuildChannels { guild_id: g },
+                Method::Get,
+                "/guilds/3/channels",
+            ),
+            (
+                Route::ActiveThreads { guild_id: g },
+                Method::Get,
+                "/guilds/3/threads/active",
+            ),
+            (
+                Route::GuildMember {
+                    guild_id: g,
+                    user_id: m,
+                },
+                Method::Get,
+                "/guilds/3/members/2",
+            ),
+            (
+                Route::GuildMembers { guild_id: g },
+                Method::Get,
+                "/guilds/3/members",
+            ),
+            (
+                Route::SearchGuildMembers { guild_id: g },
+                Method::Get,
+                "/guilds/3/members/search",
+            ),
+            (Route::CreateDm, Method::Post, "/users/@me/channels"),
+        ];
+        for (route, method, path) in cases {
+            assert_eq!((route.method(), route.to_string().as_str()), (method, path));
+        }
+    }
+
+    #[test]
+    fn audit_log_reasons_are_percent_encoded_utf8() {
+        let endpoint = Endpoint::new(Route::DeleteMessage {
+            channel_id: "1",
+            message_id: "2",
+        })
+        .reason(Some("Nettoyage: spam répété + liens 🤖"));
+        assert_eq!(
+            endpoint.headers(),
+            [(
+                "x-audit-log-reason".to_owned(),
+                "Nettoyage%3A%20spam%20r%C3%A9p%C3%A9t%C3%A9%20%2B%20liens%20%F0%9F%A4%96"
+                    .to_owned()
+            )]
+        );
+        let without = Endpoint::new(Route::Typing { channel_id: "1" }).reason(None);
+        assert!(without.headers().is_empty());
+        assert_eq!(without.body(), None);
+    }
+
+    #[test]
+    fn json_bodies_are_written_by_serde_json_with_their_type() {
+        let mut body = serde_json::Map::new();
+        body.insert("content".into(), "say \"hi\"\n".into());
+        let endpoint = Endpoint::new(Route::CreateMessage { channel_id: "1" })
+            .json(body)
+            .unwrap();
+        assert_eq!(
+            endpoint.body(),
+            Some(br#"{"content":"say \"hi\"\n"}"#.as_slice())
+        );
+        assert_eq!(
+            endpoint.headers(),
+            [("content-type".to_owned(), "application/json".to_owned())]
+        );
+        assert!(!endpoint.is_deduplicated());
+        assert!(endpoint.deduplicated().is_deduplicated());
+    }
+
+    #[test]
+    fn nonces_are_24_url_safe_characters() {
+        let nonce = Nonce::new(&[0xff; Nonce::RANDOM_BYTES]);
+        assert_eq!(nonce.as_str(), "________________________");
+        assert!(Nonce::new(&[1; Nonce::RANDOM_BYTES]).as_str().len() <= 25);
+    }
+
+    #[test]
     fn queries_use_the_one_encoder() {
         let endpoint = Endpoint::new(Route::CurrentUserGuilds)
             .query("after", Some("a b+c"))

@@ -816,3 +816,321 @@ pub fn allowed_mentions(mentions: Option<&Mentions>) -> Value {
     }
     Value::Object(allowed)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn read<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
+        T::deserialize(&value).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn text_is_counted_in_scalar_values() {
+        assert!(
+            read::<Text<1, 3>>(json!("éé👍")).is_ok(),
+            "three scalar values"
+        );
+        assert!(read::<Text<1, 3>>(json!("éé👍!")).is_err());
+        assert!(read::<Text<1, 3>>(json!("")).is_err());
+        // ❤️ is two: U+2764 and the variation selector U+FE0F.
+        assert!(read::<Text<1, 1>>(json!("❤️")).is_err());
+        assert!(read::<Text<1, 2000>>(json!("é".repeat(2000))).is_ok());
+        let error = read::<Text<1, 2000>>(json!("é".repeat(2001))).unwrap_err();
+        assert_eq!(
+            error,
+            "invalid length 2001, expected text of 1 to 2000 characters"
+        );
+        assert!(read::<Text<1, 2000>>(json!(5)).is_err());
+    }
+
+    #[test]
+    fn lists_are_bounded_and_say_which_item() {
+        assert!(read::<List<Snowflake, 2>>(json!(["1", "2"])).is_ok());
+        assert_eq!(
+            read::<List<Snowflake, 2>>(json!(["1", "2", "3"])).unwrap_err(),
+            "invalid length 3, expected at most 2 items"
+        );
+        let error = read::<List<Snowflake, 2>>(json!(["1", "x"])).unwrap_err();
+        assert!(error.starts_with("`[1]`: invalid value"), "{error}");
+    }
+
+    #[test]
+    fn emoji_take_every_form_discord_does() {
+        let cases = [
+            ("👍", "👍"),
+            ("❤️", "❤️"),
+            ("❤", "❤"),
+            ("👍🏽", "👍🏽"),
+            ("👨‍👩‍👧‍👦", "👨‍👩‍👧‍👦"),
+            ("🏳️‍🌈", "🏳️‍🌈"),
+            ("🇫🇷", "🇫🇷"),
+            ("1️⃣", "1️⃣"),
+            ("#⃣", "#⃣"),
+            (
+                "party_blob:123456789012345678",
+                "party_blob:123456789012345678",
+            ),
+            (
+                "<:party_blob:123456789012345678>",
+                "party_blob:123456789012345678",
+            ),
+            ("<a:dance:42>", "dance:42"),
+        ];
+        for (input, kept) in cases {
+            assert_eq!(Emoji::read(input).as_deref(), Some(kept), "{input}");
+        }
+        let refused = [
+            "",
+            "a",
+            "ab",
+            "1",
+            "11⃣",
+            ":1",
+            "x:1",
+            "name:",
+            "name:abc",
+            "<:name:1",
+            "<name:1>",
+            "<:na me:1>",
+            "👍 ",
+            " 👍",
+            "\u{200D}👍",
+            "\u{FE0F}",
+            "a👍",
+            "👍/..",
+            "%F0%9F%91%8D",
+            "name:1/../x",
+        ];
+        for input in refused {
+            assert_eq!(Emoji::read(input), None, "{input:?}");
+        }
+        let long = "👍".repeat(33);
+        assert_eq!(Emoji::read(&long), None);
+    }
+
+    #[test]
+    fn timestamps_are_iso_8601_as_discord_writes_them() {
+        for valid in [
+            "2026-12-05T17:44:09Z",
+            "2026-12-05T17:44:09.123Z",
+            "2026-12-05T17:44:09.123456+00:00",
+            "2026-01-31T00:00:00-05:30",
+        ] {
+            assert!(is_timestamp(valid), "{valid}");
+        }
+        for invalid in [
+            "",
+            "2026-12-05",
+            "2026-12-05 17:44:09Z",
+            "2026-13-05T17:44:09Z",
+            "2026-12-00T17:44:09Z",
+            "2026-12-05T24:00:00Z",
+            "2026-12-05T17:60:09Z",
+            "2026-12-05T17:44:09",
+            "2026-12-05T17:44:09.Z",
+            "2026-12-05T17:44:09+0100",
+            "2026-12-05T17:44:09+24:00",
+            "２026-12-05T17:44:09Z",
+        ] {
+            assert!(!is_timestamp(invalid), "{invalid}");
+        }
+    }
+
+    #[test]
+    fn archive_durations_are_discords_four() {
+        for minutes in AutoArchiveDuration::ALL {
+            assert_eq!(
+                read::<AutoArchiveDuration>(json!(minutes))
+                    .unwrap()
+                    .minutes(),
+                minutes
+            );
+        }
+        for refused in [json!(0), json!(61), json!(-60), json!("60"), json!(60.5)] {
+            assert!(
+                read::<AutoArchiveDuration>(refused.clone()).is_err(),
+                "{refused}"
+            );
+        }
+    }
+
+    fn embeds(value: Value) -> Result<Embeds, String> {
+        read::<Embeds>(value)
+    }
+
+    #[test]
+    fn embeds_hold_every_bound() {
+        let text = |n: usize| "x".repeat(n);
+        let fields = |n: usize| -> Vec<Value> {
+            (0..n).map(|_| json!({"name": "n", "value": "v"})).collect()
+        };
+        let cases = [
+            (json!([{"title": text(256)}]), None),
+            (
+                json!([{"title": text(257)}]),
+                Some("`[0].title`: expected text of 1 to 256 characters"),
+            ),
+            (json!([{"description": text(4096)}]), None),
+            (
+                json!([{"description": text(4097)}]),
+                Some("`[0].description`"),
+            ),
+            (json!([{"fields": fields(25)}]), None),
+            (
+                json!([{"fields": fields(26)}]),
+                Some("`[0].fields`: expected at most 25 items, got 26"),
+            ),
+            (
+                json!([{"fields": [{"name": text(257), "value": "v"}]}]),
+                Some("`[0].fields[0].name`"),
+            ),
+            (
+                json!([{"fields": [{"name": "n", "value": text(1025)}]}]),
+                Some("`[0].fields[0].value`"),
+            ),
+            (
+                json!([{"fields": [{"name": "n"}]}]),
+                Some("`[0].fields[0]`: missing field `value`"),
+            ),
+            (
+                json!([{"fields": [{"name": "n", "value": "v", "inline": "yes"}]}]),
+                Some("`[0].fields[0].inline`: expected true or false"),
+            ),
+            (json!([{"footer": {"text": text(2048)}}]), None),
+            (
+                json!([{"footer": {"text": text(2049)}}]),
+                Some("`[0].footer.text`"),
+            ),
+            (
+                json!([{"author": {"name": text(257)}}]),
+                Some("`[0].author.name`"),
+            ),
+            (
+                json!([{"author": {"name": "a", "icon_url": "https://x"}}]),
+                Some("`[0].author`: unknown field `icon_url`"),
+            ),
+            (json!([{"color": 16_777_215}]), None),
+            (
+                json!([{"color": 16_777_216}]),
+                Some("`[0].color`: expected an integer from 0 to 16777215"),
+            ),
+            (json!([{"color": -1}]), Some("`[0].color`")),
+            (json!([{"url": "https://discord.com/x"}]), None),
+            (json!([{"url": "ftp://x"}]), Some("`[0].url`")),
+            (json!([{"timestamp": "2026-12-05T17:44:09Z"}]), None),
+            (json!([{"timestamp": "yesterday"}]), Some("`[0].timestamp`")),
+            (json!([{"title": null}]), None),
+            (json!([{"image": {}}]), Some("`[0]`: unknown field `image`")),
+            (json!([{}, {}, {}, {}, {}, {}, {}, {}, {}, {}]), None),
+            (
+                json!([{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}]),
+                Some("expected at most 10 items, got 11"),
+            ),
+            (json!({"title": "t"}), Some("expected a list")),
+        ];
+        for (value, refusal) in cases {
+            match (embeds(value.clone()), refusal) {
+                (Ok(_), None) => {}
+                (Err(error), Some(expected)) => {
+                    assert!(error.starts_with(expected), "{value}: {error}")
+                }
+                (outcome, _) => panic!("{value}: {outcome:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn embeds_hold_6000_characters_over_all() {
+        let embed = |n: usize| json!({"title": "t".repeat(200), "description": "d".repeat(n)});
+        // 5 × (200 + 1000) = 6000.
+        assert!(embeds(json!(vec![embed(1000); 5])).is_ok());
+        let error = embeds(json!([
+            embed(1000),
+            embed(1000),
+            embed(1000),
+            embed(1000),
+            embed(1001)
+        ]))
+        .unwrap_err();
+        assert!(error.contains("6001 characters"), "{error}");
+        let counted = json!([{
+            "title": "é".repeat(256), "description": "d".repeat(1744),
+            "fields": vec![json!({"name": "n".repeat(256), "value": "v".repeat(1024)}); 2],
+            "footer": {"text": "f".repeat(1000)}, "author": {"name": "a"},
+            "url": format!("https://x/{}", "u".repeat(2000)),
+        }]);
+        // 256 + 1744 + 2 × 1280 + 1000 + 1 = 5561; the URL does not count.
+        let accepted = embeds(counted);
+        assert!(accepted.is_ok(), "{accepted:?}");
+    }
+
+    /// The rules `Embeds` checks are the ones `Embed`'s types state (and
+    /// its schema says): both accept or refuse the same embeds.
+    #[test]
+    fn the_embed_rules_are_the_typed_embeds() {
+        let text = |n: usize| "x".repeat(n);
+        let samples = [
+            json!({}),
+            json!({"title": text(256), "description": text(4096), "color": 0}),
+            json!({"title": ""}),
+            json!({"title": text(257)}),
+            json!({"description": text(4097)}),
+            json!({"url": "https://a"}),
+            json!({"url": "http://"}),
+            json!({"url": "https://a b"}),
+            json!({"url": format!("https://{}", text(2041))}),
+            json!({"url": format!("https://{}", text(2040))}),
+            json!({"color": 16_777_215}),
+            json!({"color": 16_777_216}),
+            json!({"color": "red"}),
+            json!({"fields": [{"name": "n", "value": "v", "inline": true}]}),
+            json!({"fields": [{"name": "", "value": "v"}]}),
+            json!({"fields": [{"value": "v"}]}),
+            json!({"fields": [{"name": "n", "value": "v", "extra": 1}]}),
+            json!({"fields": vec![json!({"name": "n", "value": "v"}); 26]}),
+            json!({"footer": {"text": text(2048)}}),
+            json!({"footer": {"text": text(2049)}}),
+            json!({"footer": {}}),
+            json!({"author": {"name": text(256)}}),
+            json!({"author": "me"}),
+            json!({"timestamp": "2026-12-05T17:44:09Z"}),
+            json!({"timestamp": "2026-12-05"}),
+            json!({"title": null, "footer": null}),
+            json!({"thumbnail": {}}),
+            json!([]),
+        ];
+        for sample in samples {
+            let by_rules = check(&sample, EMBED, &mut String::new()).is_ok();
+            let by_types = Embed::deserialize(&sample).is_ok();
+            assert_eq!(by_rules, by_types, "{sample}");
+        }
+    }
+
+    #[test]
+    fn mentions_ping_nobody_unless_named() {
+        assert_eq!(allowed_mentions(None), json!({"parse": []}));
+        let mentions = |value: Value| read::<Mentions>(value).unwrap();
+        assert_eq!(
+            allowed_mentions(Some(&mentions(json!({})))),
+            json!({"parse": [], "replied_user": false})
+        );
+        assert_eq!(
+            allowed_mentions(Some(&mentions(json!({"everyone": true})))),
+            json!({"parse": ["everyone"], "replied_user": false})
+        );
+        assert_eq!(
+            allowed_mentions(Some(&mentions(
+                json!({"users": ["1", "2"], "roles": ["3"], "replied_user": true})
+            ))),
+            json!({"parse": [], "users": ["1", "2"], "roles": ["3"], "replied_user": true})
+        );
+        let too_many: Vec<String> = (0..101).map(|n| n.to_string()).collect();
+        assert!(read::<Mentions>(json!({ "users": too_many })).is_err());
+        let error = read::<Mentions>(json!({"users": ["1", "x"]})).unwrap_err();
+        assert!(error.starts_with("`users[1]`: invalid value"), "{error}");
+        assert!(read::<Mentions>(json!({"parse": ["users"]})).is_err());
+    }
+}

@@ -3,14 +3,15 @@
 //! The crate is a sans-IO core and a thin component shell:
 //!
 //! - [`catalogue`] declares the tools, each as an argument struct (whose
-//!   JSON Schema is derived outside the component and kept, as text, in the
-//!   generated `input_schemas`) and a [`tool::Tool`] impl;
+//!   JSON Schema is derived outside the component and kept, [`packed`] with
+//!   the descriptions, in the generated `input_schemas`) and a
+//!   [`tool::Tool`] impl;
 //! - [`arguments`] checks a call's arguments against that schema, naming
 //!   the refused field;
-//! - [`route`] writes Discord's paths and knows each one's method, `query`
-//!   encodes every query string and form body, [`http`] holds requests and
-//!   answers, [`response`] maps answers to outputs and typed
-//!   [`error::Error`]s;
+//! - [`route`] writes Discord's paths and knows each one's method, and
+//!   carries a call's JSON body and audit-log reason; `query` encodes every
+//!   query string and form body, [`http`] holds requests and answers,
+//!   [`response`] maps answers to outputs and typed [`error::Error`]s;
 //! - [`config`] holds every default and the rule for base URLs, which
 //!   `uri` reads;
 //! - [`execute`] runs one call over any [`http::Transport`], retrying as
@@ -27,15 +28,16 @@
 //! 1. `query`, `credential`, `uri`, `input_schemas`, `packed`, `base64_encoder`
 //! 2. `error` (query)
 //! 3. `http` (credential, error), `arguments` (error)
-//! 4. `config` (error, http, uri), `route` (http, query), `response` (error,
-//!    http)
-//! 5. `tool` (arguments, credential, error, input_schemas, response, route),
-//!    `retry` (config, http, response), `proxy` (config, credential, error,
-//!    http, query), `oauth` (base64_encoder, config, credential, error,
-//!    http, query, response, route)
-//! 6. `catalogue` (arguments, credential, response, route, tool)
+//! 4. `config` (error, http, uri), `route` (base64_encoder, error, http,
+//!    query), `response` (error, http)
+//! 5. `tool` (arguments, credential, error, http, input_schemas, packed,
+//!    response, route), `retry` (config, http, response), `proxy` (config,
+//!    credential, error, http, query), `oauth` (base64_encoder, config,
+//!    credential, error, http, query, response, route)
+//! 6. `catalogue` (arguments, config, credential, error, http, response,
+//!    route, tool)
 //! 7. `execute` (catalogue, config, credential, error, http, oauth, proxy,
-//!    response, retry)
+//!    response, retry, route)
 //! 8. the shell: `wasi_http` (config, http, response, uri), `component` (any),
 //!    `runtime`
 //!

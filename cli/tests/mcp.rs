@@ -247,7 +247,7 @@ async fn a_stored_connection_about_to_expire_is_refreshed_once() {
         .iter()
         .filter_map(|tool| tool["name"].as_str())
         .collect();
-    assert_eq!(names.len(), 17);
+    assert_eq!(names.len(), CATALOGUE.len() + 1, "every tool and the link");
     assert!(names.contains(&"discord_authorization_link"));
     assert_eq!(report["json"]["isError"], false, "{}", report["json"]);
     assert_eq!(

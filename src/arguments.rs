@@ -98,12 +98,18 @@ fn placed(path: &str, message: &str) -> String {
     }
 }
 
-/// `inner`, a path below `outer`, as a path from the top.
+/// `inner`, a path below `outer`, as a path from the top. A list's item
+/// read through `tracked` is located twice, by `tracked`'s path
+/// (`ids[1]`) and by the list's own refusal (`` `[1]`: ... ``): that item is
+/// named once. (No argument is a list of lists, where it could be meant.)
 fn joined(outer: &str, inner: &str) -> String {
-    if inner.starts_with('[') {
-        format!("{outer}{inner}")
-    } else {
-        format!("{outer}.{inner}")
+    if !inner.starts_with('[') {
+        return format!("{outer}.{inner}");
+    }
+    let item = inner.find(']').map_or(inner, |end| &inner[..=end]);
+    match outer.strip_suffix(item) {
+        Some(_) => format!("{outer}{}", &inner[item.len()..]),
+        None => format!("{outer}{inner}"),
     }
 }
 
@@ -433,16 +439,11 @@ impl fmt::Display for SnowflakeList {
     }
 }
 
+/// Read as a [`List`], whose refusals say which id.
 impl<'de> Deserialize<'de> for SnowflakeList {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let ids = Vec::<Snowflake>::deserialize(deserializer)?;
-        if ids.len() > Self::MAX_ITEMS {
-            return Err(de::Error::invalid_length(
-                ids.len(),
-                &"at most 100 snowflake ids",
-            ));
-        }
-        Ok(Self(ids))
+        let ids = List::<Snowflake, { Self::MAX_ITEMS }>::deserialize(deserializer)?;
+        Ok(Self(ids.into_items()))
     }
 }
 

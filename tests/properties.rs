@@ -284,10 +284,34 @@ fn subject<T: DeserializeOwned + JsonSchema>(name: &'static str) -> Subject {
                         error.inner().to_string()
                     }
                     path if path == "." => format!("arguments: {}", error.inner()),
-                    path => format!("`{path}`: {}", error.inner()),
+                    path => located(&path, &error.inner().to_string()),
                 })
         },
     }
+}
+
+/// `message` said at `path`: a message that locates itself further
+/// (`` `[1]`: ... ``, a list's refusal) is joined to the path, its item
+/// named once where `path` already ends with it.
+fn located(path: &str, message: &str) -> String {
+    let Some((inner, rest)) = message
+        .strip_prefix('`')
+        .and_then(|message| message.split_once("`: "))
+    else {
+        return format!("`{path}`: {message}");
+    };
+    let item = inner.find(']').map_or(inner, |end| &inner[..=end]);
+    let inner = if inner.starts_with('[') && path.ends_with(item) {
+        &inner[item.len()..]
+    } else {
+        inner
+    };
+    let separator = if inner.is_empty() || inner.starts_with('[') {
+        ""
+    } else {
+        "."
+    };
+    format!("`{path}{separator}{inner}`: {rest}")
 }
 
 fn tool<T: Tool>() -> Subject {

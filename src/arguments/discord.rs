@@ -91,6 +91,11 @@ impl<T, const MAX: usize> List<T, MAX> {
     pub fn items(&self) -> &[T] {
         &self.0
     }
+
+    /// The items, owned.
+    pub fn into_items(self) -> Vec<T> {
+        self.0
+    }
 }
 
 impl<T: JsonSchema, const MAX: usize> JsonSchema for List<T, MAX> {

@@ -5,7 +5,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use discord_host::{Connector, Credential, ErrorKind, InstanceLimits, Output, ReuseLimits};
+use discord_host::{
+    Connector, Credential, CredentialKind, ErrorKind, InstanceLimits, Output, ReuseLimits,
+};
 
 use crate::common::{bot, user};
 
@@ -266,7 +268,14 @@ async fn a_reused_instance_answers_as_a_fresh_one_in_any_order() {
         idle_timeout: Duration::from_secs(600),
         ..ReuseLimits::default()
     });
-    let tools = crate::common::compiled().list_tools().await.unwrap();
+    // The bot-only tools (#18) are left to their own end-to-end tests.
+    let tools: Vec<_> = crate::common::compiled()
+        .list_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|tool| tool.accepts != [CredentialKind::Bot])
+        .collect();
     for tool in &tools {
         assert!(
             CALLS.iter().any(|(name, _)| *name == tool.name),

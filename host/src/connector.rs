@@ -25,7 +25,7 @@ use crate::engine::default_engine;
 use crate::error::{Error, ErrorKind};
 use crate::instance::{InstanceLimits, InstanceState, PreparedStore, arm_deadline, hard_stop};
 use crate::loaded::{Exports, Loaded};
-use crate::reuse::{ConnectorStats, ReuseLimits, WarmPool};
+use crate::reuse::{ConnectorStats, ReuseLimits, WarmPool, retire};
 
 /// The compiled, linked connector component and what its instances get: an
 /// environment, egress hooks and resource limits, set with the builder
@@ -111,14 +111,80 @@ impl Connector {
         Ok(instance)
     }
 
+    /// Runs `call` in an instance of its own, dropped afterwards off the
+    /// caller's path.
+    async fn one_shot<R>(
+        &self,
+        call: impl AsyncFnOnce(&mut Instance<InstanceState>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let mut instance = self.unused_instance().await?;
+        let result = call(&mut instance).await;
+        retire(Some(instance));
+        result
+    }
+
+    /// An instance that has served no credential for a call of its own: a
+    /// spare made ahead when there is one, else a fresh one. Either way the
+    /// spares are made up again in the background.
+    async fn unused_instance(&self) -> Result<Instance<InstanceState>, Error> {
+        let spare = self.pre.warm.take_spare(self.plan.version());
+        let instance = match spare {
+            Some(spare) => spare,
+            None => self.instance().await?,
+        };
+        self.refill_spares();
+        Ok(instance)
+    }
+
+    /// Starts a task making spares (see [`ReuseLimits::spares`]) when
+    /// some are missing and the caller is on a tokio runtime. Each takes a
+    /// slot only if one is free, and is warmed by one `list-tools` call,
+    /// so that its first real call does not grow its memory.
+    fn refill_spares(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if !self.pre.warm.start_refill() {
+            return;
+        }
+        let connector = self.clone();
+        runtime.spawn(async move {
+            let warm = Arc::clone(&connector.pre.warm);
+            let _refilled = Refilled(&warm);
+            let version = connector.plan.version();
+            while let Some(mut spare) = connector.spare().await {
+                if spare.list_tools().await.is_err() || !warm.put_spare(version, spare) {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// A fresh instance for the spares, if a slot is free now.
+    async fn spare(&self) -> Option<Instance<InstanceState>> {
+        let env = self.plan.env().ok()?;
+        let PreparedStore {
+            store,
+            slot,
+            deadline,
+        } = self.plan.store_if_free(self.pre.pre.engine(), &env)?;
+        let mut instance = Instance::instantiate(store, &self.pre.pre, deadline)
+            .await
+            .ok()?;
+        instance.slot = Some(slot);
+        self.pre.warm.instantiated();
+        Some(instance)
+    }
+
     /// The tool catalogue.
     pub async fn list_tools(&self) -> Result<Vec<Tool>, Error> {
-        self.instance().await?.list_tools().await
+        self.one_shot(async |instance| instance.list_tools().await)
+            .await
     }
 
     /// Runs tool `name` with `arguments` (a JSON object) in a warm
-    /// instance of the same `credential` (with these settings), or a fresh
-    /// one. The instance goes back for the next call of `credential` after
+    /// instance of the same `credential` (with these settings), or else a
+    /// spare or a fresh one. The instance goes back for the next call of `credential` after
     /// a success or the component's typed error, and is dropped after any
     /// other failure (a trap, the host's deadline), or when the call is
     /// cancelled.
@@ -132,7 +198,7 @@ impl Connector {
         let key = warm.key(credential, self.plan.version());
         let (mut instance, calls) = match warm.take(&key) {
             Some(found) => found,
-            None => (self.instance().await?, 0),
+            None => (self.unused_instance().await?, 0),
         };
         let result = instance.execute_tool(name, arguments, credential).await;
         match &result {
@@ -151,12 +217,14 @@ impl Connector {
         request: &ProxyRequest,
         credential: &Credential,
     ) -> Result<ProxyResponse, Error> {
-        self.instance().await?.proxy_send(request, credential).await
+        self.one_shot(async |instance| instance.proxy_send(request, credential).await)
+            .await
     }
 
     /// An OAuth 2.0 authorization link with PKCE.
     pub async fn authorization_link(&self, request: &LinkRequest) -> Result<Link, Error> {
-        self.instance().await?.authorization_link(request).await
+        self.one_shot(async |instance| instance.authorization_link(request).await)
+            .await
     }
 
     /// Trades an authorization `code` for a token.
@@ -167,10 +235,12 @@ impl Connector {
         redirect_uri: &str,
         code_verifier: &str,
     ) -> Result<Token, Error> {
-        let mut instance = self.instance().await?;
-        instance
-            .exchange_code(client, code, redirect_uri, code_verifier)
-            .await
+        self.one_shot(async |instance| {
+            instance
+                .exchange_code(client, code, redirect_uri, code_verifier)
+                .await
+        })
+        .await
     }
 
     /// Trades a (single-use) refresh token for a new token pair.
@@ -179,13 +249,23 @@ impl Connector {
         client: &Client,
         refresh_token: &str,
     ) -> Result<Token, Error> {
-        let mut instance = self.instance().await?;
-        instance.refresh_token(client, refresh_token).await
+        self.one_shot(async |instance| instance.refresh_token(client, refresh_token).await)
+            .await
     }
 
     /// Revokes a token, and with it the user's grant.
     pub async fn revoke_token(&self, client: &Client, token: &str) -> Result<(), Error> {
-        self.instance().await?.revoke_token(client, token).await
+        self.one_shot(async |instance| instance.revoke_token(client, token).await)
+            .await
+    }
+}
+
+/// Ends a refill of the spares however its task ends.
+struct Refilled<'a>(&'a WarmPool<Instance<InstanceState>>);
+
+impl Drop for Refilled<'_> {
+    fn drop(&mut self) {
+        self.0.refilled();
     }
 }
 

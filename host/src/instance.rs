@@ -346,6 +346,16 @@ impl InstancePlan {
         Ok(self.prepared(engine, env, slot))
     }
 
+    /// Like [`InstancePlan::store`], but only when a slot is free now.
+    pub(crate) fn store_if_free(
+        &self,
+        engine: &Engine,
+        env: &[(String, String)],
+    ) -> Option<PreparedStore> {
+        let slot = Arc::clone(&self.slots).try_acquire_owned().ok()?;
+        Some(self.prepared(engine, env, slot))
+    }
+
     /// Like [`InstancePlan::store`], but waits at most `wait` for a slot:
     /// `None` when every slot stayed taken, so that a server can refuse a
     /// request rather than queue it without end.

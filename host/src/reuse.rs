@@ -12,6 +12,12 @@
 //! call that ended normally; it is dropped after [`ReuseLimits`]' number of
 //! calls, after its idle timeout, when the pool is full, and whenever a
 //! call waits for an instance slot.
+//!
+//! Beside them the pool keeps spares: instances made ahead, before any
+//! call needs them, that have served no credential, for the calls that
+//! find no warm instance of theirs. Instances leave the pool through
+//! [`retire`], which drops them on another task when there is a runtime,
+//! so a caller does not pay for unmapping an instance's memory.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -37,6 +43,11 @@ pub struct ReuseLimits {
     pub idle_timeout: Duration,
     /// Unused instances kept at once, over all credentials (`0`: none).
     pub max_idle: usize,
+    /// Instances made ahead and warmed (each has run `list-tools` once,
+    /// with no credential) for calls that find no warm instance of their
+    /// credential (`0`: none). A spare serves one credential from then on;
+    /// spares do not expire, and are dropped when a call waits for a slot.
+    pub spares: usize,
 }
 
 impl ReuseLimits {
@@ -45,17 +56,19 @@ impl ReuseLimits {
         calls_per_instance: 1,
         idle_timeout: Duration::ZERO,
         max_idle: 0,
+        spares: 0,
     };
 }
 
 impl Default for ReuseLimits {
     /// 128 calls per instance and a 1 s idle timeout (`wasmtime serve`'s
-    /// and Spin's), at most 64 unused instances.
+    /// and Spin's), at most 64 unused instances, 2 spares.
     fn default() -> Self {
         Self {
             calls_per_instance: 128,
             idle_timeout: Duration::from_secs(1),
             max_idle: 64,
+            spares: 2,
         }
     }
 }
@@ -71,11 +84,16 @@ pub struct ConnectorStats {
     /// Calls served by a warm instance, made for an earlier call of the
     /// same credential.
     pub reuses: u64,
+    /// Calls served by a spare, made ahead of them (counted in
+    /// `instantiations` when made).
+    pub spares_used: u64,
     /// Instances dropped after a call that failed in a way that may have
     /// damaged them (anything but the component's own typed error).
     pub discarded: u64,
     /// Warm instances waiting for a call now.
     pub warm: usize,
+    /// Spares waiting for a call now.
+    pub spares: usize,
 }
 
 /// Where a warm instance may be used again: one credential (by a keyed
@@ -101,6 +119,10 @@ struct Inner<T> {
     waiters: usize,
     /// Whether a task is dropping expired entries.
     sweeping: bool,
+    /// Spares, each with the version of the settings it was made under.
+    spares: Vec<(u64, T)>,
+    /// Whether a task is making spares.
+    refilling: bool,
 }
 
 /// The pool of warm instances (`T`) of one connector.
@@ -110,6 +132,7 @@ pub(crate) struct WarmPool<T> {
     inner: Mutex<Inner<T>>,
     instantiations: AtomicU64,
     reuses: AtomicU64,
+    spares_used: AtomicU64,
     discarded: AtomicU64,
 }
 
@@ -124,9 +147,12 @@ impl<T: Send + 'static> WarmPool<T> {
                 count: 0,
                 waiters: 0,
                 sweeping: false,
+                spares: Vec::new(),
+                refilling: false,
             }),
             instantiations: AtomicU64::new(0),
             reuses: AtomicU64::new(0),
+            spares_used: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
         })
     }
@@ -192,7 +218,7 @@ impl<T: Send + 'static> WarmPool<T> {
             inner.count -= expired.len() + usize::from(found.is_some());
             found
         };
-        drop(expired);
+        retire(expired.into_iter().map(|entry| entry.item));
         let entry = found?;
         self.reuses.fetch_add(1, Ordering::Relaxed);
         Some((entry.item, entry.calls))
@@ -203,6 +229,7 @@ impl<T: Send + 'static> WarmPool<T> {
     /// call waits for a slot, or (the oldest entry) when the pool is full.
     pub(crate) fn put(self: &Arc<Self>, key: Key, item: T, calls: u32) {
         if calls >= self.limits.calls_per_instance || self.limits.max_idle == 0 {
+            retire(Some(item));
             return;
         }
         let mut evicted = None;
@@ -224,7 +251,57 @@ impl<T: Send + 'static> WarmPool<T> {
                 self.schedule_sweep(&mut inner);
             }
         }
-        drop((evicted, refused));
+        retire(evicted.map(|entry| entry.item).into_iter().chain(refused));
+    }
+
+    /// Takes a spare made under the settings' `version` (spares of other
+    /// settings are dropped).
+    pub(crate) fn take_spare(&self, version: u64) -> Option<T> {
+        let (found, stale) = {
+            let mut inner = self.lock();
+            let stale: Vec<_> = inner
+                .spares
+                .extract_if(.., |(made_under, _)| *made_under != version)
+                .collect();
+            (inner.spares.pop(), stale)
+        };
+        retire(stale.into_iter().map(|(_, spare)| spare));
+        let (_, spare) = found?;
+        self.spares_used.fetch_add(1, Ordering::Relaxed);
+        Some(spare)
+    }
+
+    /// Whether spares should be made now (fewer than the limit, no call
+    /// waiting for a slot, no other task making them); if so, the caller
+    /// makes them and ends with [`WarmPool::refilled`].
+    pub(crate) fn start_refill(&self) -> bool {
+        let mut inner = self.lock();
+        let wanted =
+            !inner.refilling && inner.waiters == 0 && inner.spares.len() < self.limits.spares;
+        inner.refilling |= wanted;
+        wanted
+    }
+
+    /// Keeps `spare`, made under the settings' `version`; whether another
+    /// one is wanted. A spare nobody wants any more is dropped.
+    pub(crate) fn put_spare(&self, version: u64, spare: T) -> bool {
+        let mut refused = None;
+        let wanted = {
+            let mut inner = self.lock();
+            if inner.waiters == 0 && inner.spares.len() < self.limits.spares {
+                inner.spares.push((version, spare));
+            } else {
+                refused = Some(spare);
+            }
+            inner.waiters == 0 && inner.spares.len() < self.limits.spares
+        };
+        retire(refused);
+        wanted
+    }
+
+    /// Ends the making of spares begun by [`WarmPool::start_refill`].
+    pub(crate) fn refilled(&self) {
+        self.lock().refilling = false;
     }
 
     /// Counts an instance made.
@@ -235,16 +312,19 @@ impl<T: Send + 'static> WarmPool<T> {
     /// Counts an instance dropped after a failed call.
     pub(crate) fn discard(&self, item: T) {
         self.discarded.fetch_add(1, Ordering::Relaxed);
-        drop(item);
+        retire(Some(item));
     }
 
     /// The counts so far.
     pub(crate) fn stats(&self) -> ConnectorStats {
+        let inner = self.lock();
         ConnectorStats {
             instantiations: self.instantiations.load(Ordering::Relaxed),
             reuses: self.reuses.load(Ordering::Relaxed),
+            spares_used: self.spares_used.load(Ordering::Relaxed),
             discarded: self.discarded.load(Ordering::Relaxed),
-            warm: self.lock().count,
+            warm: inner.count,
+            spares: inner.spares.len(),
         }
     }
 
@@ -268,8 +348,10 @@ impl<T: Send + 'static> WarmPool<T> {
         let evicted = {
             let mut inner = self.lock();
             inner.waiters += 1;
-            Self::pop_oldest(&mut inner, Some(version))
-                .or_else(|| Self::pop_oldest(&mut inner, None))
+            let spares = std::mem::take(&mut inner.spares);
+            let oldest = Self::pop_oldest(&mut inner, Some(version))
+                .or_else(|| Self::pop_oldest(&mut inner, None));
+            (spares, oldest)
         };
         drop(evicted);
         let _waiting = Waiting(self);
@@ -359,6 +441,20 @@ impl<T: Send + 'static> WarmPool<T> {
     }
 }
 
+/// Drops `item` (instances leaving the pool) on a task of its own when
+/// there is a tokio runtime, so that the call that let it go does not wait
+/// for its memory to be unmapped; at once otherwise.
+pub(crate) fn retire<T: Send + 'static>(items: impl IntoIterator<Item = T>) {
+    let items: Vec<T> = items.into_iter().collect();
+    if items.is_empty() {
+        return;
+    }
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn(async move { drop(items) })),
+        Err(_) => drop(items),
+    }
+}
+
 /// A call counted as waiting for a slot until dropped.
 struct Waiting<'a, T>(&'a WarmPool<T>);
 
@@ -418,6 +514,7 @@ mod tests {
             calls_per_instance: 3,
             idle_timeout: Duration::from_millis(50),
             max_idle: 2,
+            spares: 0,
         };
         let pool = pool(limits);
         let a = pool.key(&Credential::Bot("a".into()), 0);
@@ -442,6 +539,36 @@ mod tests {
         assert_eq!(next, None);
         assert_eq!(pool.stats().warm, 0);
         assert_eq!(pool.stats().reuses, 2);
+    }
+
+    #[test]
+    fn spares_are_made_up_to_the_limit_and_serve_only_their_settings() {
+        let pool = pool(ReuseLimits {
+            spares: 2,
+            ..ReuseLimits::default()
+        });
+        assert_eq!(pool.take_spare(1), None);
+        assert!(pool.start_refill());
+        assert!(!pool.start_refill(), "one task makes them at a time");
+        assert!(pool.put_spare(1, 10), "one more is wanted");
+        assert!(!pool.put_spare(1, 11), "that was the last one wanted");
+        assert!(!pool.put_spare(1, 12), "and a third is dropped");
+        pool.refilled();
+        assert_eq!(pool.stats().spares, 2);
+        assert_eq!(pool.take_spare(1), Some(11));
+        assert!(pool.start_refill(), "one is missing again");
+        assert!(!pool.put_spare(2, 20));
+        pool.refilled();
+        assert_eq!(
+            pool.take_spare(2),
+            Some(20),
+            "the spare of the earlier settings is dropped"
+        );
+        assert_eq!(pool.take_spare(2), None);
+        let stats = pool.stats();
+        assert_eq!((stats.spares_used, stats.spares), (2, 0));
+        let none = self::pool(ReuseLimits::OFF);
+        assert!(!none.start_refill());
     }
 
     #[tokio::test]
@@ -471,6 +598,25 @@ mod tests {
         pool.put(a, freed, 1);
         assert_eq!(pool.stats().warm, 0, "given up to the waiting call");
         assert!(waiting.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_call_waiting_for_a_slot_frees_the_spares() {
+        let pool = WarmPool::new(ReuseLimits::default(), WarmPool::<()>::secret().unwrap());
+        let slots = Arc::new(tokio::sync::Semaphore::new(1));
+        assert!(pool.start_refill());
+        pool.put_spare(0, Arc::clone(&slots).try_acquire_owned().unwrap());
+        pool.refilled();
+        assert_eq!(pool.stats().spares, 1);
+        let taken = tokio::time::timeout(
+            Duration::from_secs(1),
+            pool.slot(0, Arc::clone(&slots).acquire_owned()),
+        )
+        .await
+        .expect("the spare's slot was freed")
+        .unwrap();
+        assert_eq!(pool.stats().spares, 0);
+        drop(taken);
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! `Connector::execute_tool` reuses a warm instance for calls of the same
 //! credential: never across credentials, never after a trap or the host's
-//! deadline, and with answers no different from a fresh instance's.
+//! deadline, and with answers no different from a fresh instance's. A
+//! spare made ahead serves one credential's first call, and that one only.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -11,6 +12,15 @@ use discord_host::{
 
 use crate::common::{bot, user};
 
+/// The default reuse without spares, so that every instance counted is
+/// one a call made (spares are made in the background, when they are).
+fn without_spares() -> ReuseLimits {
+    ReuseLimits {
+        spares: 0,
+        ..ReuseLimits::default()
+    }
+}
+
 /// The fixture, with a pool of warm instances (and counts) of its own:
 /// clones share theirs.
 fn misbehaving() -> Connector {
@@ -18,13 +28,13 @@ fn misbehaving() -> Connector {
     CONNECTOR
         .get_or_init(|| Connector::from_file(env!("MISBEHAVING_WASM")).expect("the fixture loads"))
         .clone()
-        .with_reuse(ReuseLimits::default())
+        .with_reuse(without_spares())
 }
 
 /// A fresh sandbox and the connector pointed at it, with a pool of its own.
 async fn setup() -> (discord_sandbox::Sandbox, Connector) {
     let (sandbox, connector) = crate::common::setup().await;
-    (sandbox, connector.with_reuse(ReuseLimits::default()))
+    (sandbox, connector.with_reuse(without_spares()))
 }
 
 /// An answer as text, to compare: the output, or the component's error
@@ -174,7 +184,7 @@ async fn warm_instances_give_up_their_slots_to_calls_that_wait() {
 async fn idle_instances_expire_and_instance_stays_fresh() {
     let connector = misbehaving().with_reuse(ReuseLimits {
         idle_timeout: Duration::from_millis(50),
-        ..ReuseLimits::default()
+        ..without_spares()
     });
     connector
         .execute_tool("fine", "{}", &Credential::None)
@@ -205,7 +215,7 @@ async fn idle_instances_expire_and_instance_stays_fresh() {
     assert_eq!(off.stats().instantiations, 2);
     let few = misbehaving().with_reuse(ReuseLimits {
         calls_per_instance: 2,
-        ..ReuseLimits::default()
+        ..without_spares()
     });
     for _ in 0..5 {
         few.execute_tool("fine", "{}", &Credential::None)
@@ -266,7 +276,7 @@ async fn a_reused_instance_answers_as_a_fresh_one_in_any_order() {
     let connector = connector.with_reuse(ReuseLimits {
         calls_per_instance: 10_000,
         idle_timeout: Duration::from_secs(600),
-        ..ReuseLimits::default()
+        ..without_spares()
     });
     // The bot-only tools (#18) are left to their own end-to-end tests.
     let tools: Vec<_> = crate::common::compiled()
@@ -335,4 +345,59 @@ async fn clones_share_warm_instances_of_their_own_settings_only() {
     let limited = connector.clone().with_limits(InstanceLimits::default());
     limited.execute_tool("fine", "{}", &none).await.unwrap();
     assert_eq!(limited.stats().instantiations, 3);
+}
+
+/// Waits (a few seconds at most) until `connector` has `count` spares.
+async fn spares_made(connector: &Connector, count: usize) {
+    for _ in 0..500 {
+        if connector.stats().spares == count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{count} spares were not made: {:?}", connector.stats());
+}
+
+#[tokio::test]
+async fn a_spare_serves_the_first_call_of_one_credential_only() {
+    let (_sandbox, connector) = crate::common::setup().await;
+    let connector = connector.with_reuse(ReuseLimits {
+        spares: 2,
+        ..ReuseLimits::default()
+    });
+    let first = id_of(
+        connector
+            .execute_tool("discord_get_my_user", "{}", &user())
+            .await,
+    );
+    assert_eq!(connector.stats().spares_used, 0, "none was made yet");
+    spares_made(&connector, 2).await;
+    let second = id_of(
+        connector
+            .execute_tool("discord_get_my_user", "{}", &bot())
+            .await,
+    );
+    assert_ne!(first, second, "each call saw its own credential");
+    let again = id_of(
+        connector
+            .execute_tool("discord_get_my_user", "{}", &user())
+            .await,
+    );
+    assert_eq!(again, first);
+    spares_made(&connector, 2).await;
+    let stats = connector.stats();
+    assert_eq!(stats.spares_used, 1, "the bot's first call: {stats:?}");
+    assert_eq!(stats.reuses, 1, "the user's second call: {stats:?}");
+    assert_eq!(
+        stats.instantiations, 4,
+        "one for the first call, three spares: {stats:?}"
+    );
+    assert_eq!(stats.warm, 2, "one per credential: {stats:?}");
+    let catalogue = connector.list_tools().await.unwrap();
+    assert!(!catalogue.is_empty());
+    assert_eq!(
+        connector.stats().spares_used,
+        2,
+        "one-shot calls take spares too"
+    );
 }

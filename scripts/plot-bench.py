@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Plots a `host-test bench` run: the latency distribution of one call
-through the component against the native keep-alive client, and calls per
-second against calls in flight.
+"""Plots a `discord-host bench` run: the latency distribution of one call
+on each path (native, and through the component reused, from a spare,
+fresh) on each tokio runtime, and throughput against calls in flight.
 
     python3 scripts/plot-bench.py target/bench.json docs/bench.svg
 
@@ -20,33 +20,41 @@ import matplotlib.pyplot as plt  # noqa: E402
 def main(source: str, target: str) -> None:
     with open(source) as file:
         report = json.load(file)
-    figure, (latency, throughput) = plt.subplots(1, 2, figsize=(11, 4.2))
+    runtimes = report["runtimes"]
+    figure, axes = plt.subplots(1, len(runtimes) + 1, figsize=(16, 4.4))
     percent = list(range(1, 100))
-    for key, label in [
-        ("call_native", "native hyper keep-alive"),
-        ("call_warm_instance", "component, warm instance"),
-        ("call_component", "component, fresh instance per call"),
-    ]:
-        latency.plot(report[key]["percentiles_us"], percent, label=label)
-    latency.set_xscale("log")
-    latency.set_xlabel("latency of one GET (µs, log scale)")
-    latency.set_ylabel("percentile")
-    latency.set_title("One call at concurrency 1")
-    latency.grid(True, which="both", alpha=0.3)
-    latency.legend(loc="lower right")
+    for axis, runtime in zip(axes, runtimes):
+        for path in runtime["paths"]:
+            label = f"{path['path']} (p50 {path['latency']['p50_us']} µs, {path['ratio_p50']}x)"
+            axis.plot(path["latency"]["percentiles_us"], percent, label=label)
+        axis.set_xscale("log")
+        axis.set_xlabel("latency of one GET (µs, log scale)")
+        axis.set_ylabel("percentile")
+        axis.set_title(runtime["runtime"])
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(loc="lower right", fontsize="small")
 
-    levels = report["throughput"]
+    throughput = axes[-1]
+    width = 0.2
+    levels = runtimes[0]["throughput"]
     positions = range(len(levels))
-    width = 0.38
-    throughput.bar([p - width / 2 for p in positions], [l["component_calls_per_s"] for l in levels], width, label="component")
-    throughput.bar([p + width / 2 for p in positions], [l["native_calls_per_s"] for l in levels], width, label="native")
-    throughput.set_xticks(list(positions), [str(l["concurrency"]) for l in levels])
+    for offset, runtime in enumerate(runtimes):
+        short = runtime["runtime"].split(" ")[0]
+        rows = runtime["throughput"]
+        shift = (offset * 2 - 1.5) * width
+        throughput.bar([p + shift for p in positions], [r["component_calls_per_s"] for r in rows], width, label=f"component, {short}")
+        throughput.bar([p + shift + width for p in positions], [r["native_calls_per_s"] for r in rows], width, label=f"native, {short}")
+    throughput.set_xticks(list(positions), [str(level["concurrency"]) for level in levels])
     throughput.set_xlabel("calls in flight")
     throughput.set_ylabel("calls per second")
-    throughput.set_title("Throughput")
+    throughput.set_title("Throughput (component: default reuse)")
     throughput.grid(True, axis="y", alpha=0.3)
-    throughput.legend()
-    figure.suptitle(f"host-test bench: component {report['component_bytes']:,} bytes, p50 ratio {report['ratio_p50']}x")
+    throughput.legend(fontsize="small")
+    load = report["machine"]["load_average_before"]
+    figure.suptitle(
+        f"discord-host bench: connector {report['component_bytes']:,} bytes, "
+        f"{report['machine']['cpus']} CPUs, load average {load} at the start"
+    )
     figure.tight_layout()
     figure.savefig(target)
 

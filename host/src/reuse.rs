@@ -283,7 +283,9 @@ impl<T: Send + 'static> WarmPool<T> {
     }
 
     /// Keeps `spare`, made under the settings' `version`; whether another
-    /// one is wanted. A spare nobody wants any more is dropped.
+    /// one is wanted. A spare nobody wants any more is dropped. When none
+    /// is wanted the refill ends here, under the same lock, so that a spare
+    /// taken right after starts the next one.
     pub(crate) fn put_spare(&self, version: u64, spare: T) -> bool {
         let mut refused = None;
         let wanted = {
@@ -293,7 +295,9 @@ impl<T: Send + 'static> WarmPool<T> {
             } else {
                 refused = Some(spare);
             }
-            inner.waiters == 0 && inner.spares.len() < self.limits.spares
+            let wanted = inner.waiters == 0 && inner.spares.len() < self.limits.spares;
+            inner.refilling = wanted;
+            wanted
         };
         retire(refused);
         wanted
@@ -552,19 +556,22 @@ mod tests {
         assert!(!pool.start_refill(), "one task makes them at a time");
         assert!(pool.put_spare(1, 10), "one more is wanted");
         assert!(!pool.put_spare(1, 11), "that was the last one wanted");
+        assert!(!pool.start_refill(), "none is missing");
         assert!(!pool.put_spare(1, 12), "and a third is dropped");
-        pool.refilled();
         assert_eq!(pool.stats().spares, 2);
         assert_eq!(pool.take_spare(1), Some(11));
         assert!(pool.start_refill(), "one is missing again");
         assert!(!pool.put_spare(2, 20));
-        pool.refilled();
         assert_eq!(
             pool.take_spare(2),
             Some(20),
             "the spare of the earlier settings is dropped"
         );
         assert_eq!(pool.take_spare(2), None);
+        assert!(
+            pool.start_refill(),
+            "the refill ended with the last spare it made"
+        );
         let stats = pool.stats();
         assert_eq!((stats.spares_used, stats.spares), (2, 0));
         let none = self::pool(ReuseLimits::OFF);

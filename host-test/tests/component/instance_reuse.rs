@@ -401,3 +401,20 @@ async fn a_spare_serves_the_first_call_of_one_credential_only() {
         "one-shot calls take spares too"
     );
 }
+
+#[tokio::test]
+async fn spares_are_made_up_again_after_each_call() {
+    let connector = misbehaving().with_reuse(ReuseLimits {
+        calls_per_instance: 1,
+        ..ReuseLimits::default()
+    });
+    for _ in 0..50 {
+        connector
+            .execute_tool("fine", "{}", &Credential::None)
+            .await
+            .unwrap();
+        spares_made(&connector, 2).await;
+    }
+    let stats = connector.stats();
+    assert_eq!(stats.spares_used, 49, "{stats:?}");
+}

@@ -46,6 +46,12 @@ struct Cli {
     /// DISCORD_CLIENT_SECRET serve connections it does not name.
     #[arg(long, global = true, env = "DISCORD_HOST_CONFIG")]
     config: Option<PathBuf>,
+    /// Which tools the component offers, for `tools`, `call`, `mcp` and
+    /// `serve`: names or `*` globs, comma-separated
+    /// (`discord_get_*,discord_list_*`); every tool when unset. Passed to
+    /// the component as DISCORD_TOOLS, which it enforces.
+    #[arg(long, global = true, env = "DISCORD_TOOLS", value_name = "LIST")]
+    tools: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -225,6 +231,9 @@ impl Cli {
         if let Some(authorize_url) = &self.authorize_url {
             connector = connector.with_env("DISCORD_AUTHORIZE_URL", authorize_url);
         }
+        if let Some(tools) = &self.tools {
+            connector = connector.with_env("DISCORD_TOOLS", tools);
+        }
         Ok(connector)
     }
 
@@ -390,7 +399,11 @@ async fn auth(cli: &Cli, command: &AuthCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(rest_mcp: Option<&Path>, port: u16) -> anyhow::Result<ExitCode> {
+async fn serve(
+    rest_mcp: Option<&Path>,
+    port: u16,
+    tools: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let mut server = match rest_mcp {
         Some(path) => Server::from_file(path)?,
         None => Server::from_bytes(discord_artifacts::REST_MCP)?,
@@ -402,6 +415,10 @@ async fn serve(rest_mcp: Option<&Path>, port: u16) -> anyhow::Result<ExitCode> {
         if passed && !token {
             server = server.with_env(name, value);
         }
+    }
+    if let Some(tools) = tools {
+        // The connector plugged into the component reads the same environment.
+        server = server.with_env("DISCORD_TOOLS", tools);
     }
     let (address, serving) = server.bind(([127, 0, 0, 1], port).into()).await?;
     let served = rest_mcp.map_or_else(
@@ -481,7 +498,9 @@ async fn main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { port, rest_mcp } => serve(rest_mcp.as_deref(), *port).await,
+        Command::Serve { port, rest_mcp } => {
+            serve(rest_mcp.as_deref(), *port, cli.tools.as_deref()).await
+        }
         Command::Export { out } => export(out),
         Command::Bench {
             calls,

@@ -13,6 +13,7 @@ use std::time::Duration;
 use discord_accounts::{Authorizer, CallbackListener, ConnectionKey, Error, ErrorKind};
 use discord_host::{Connector, Credential, Output};
 use discord_rest_mcp::mcp::{error_result, image_result, json_result, tool_entry};
+use discord_rest_mcp::tool_methods::method_of;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, InitializeResult,
     ListToolsResult, PaginatedRequestParams, ResultType, ServerCapabilities, ServerConfig, Tool,
@@ -176,7 +177,7 @@ impl McpServer {
             .map(|tool| {
                 let schema = serde_json::from_str(&tool.input_schema)
                     .unwrap_or_else(|_| json!({"type": "object"}));
-                tool_entry(&tool.name, &tool.description, schema)
+                tool_entry(&tool.name, &tool.description, schema, method_of(&tool.name))
             })
             .collect();
         if matches!(self.credentials, Credentials::Account { .. }) {
@@ -188,6 +189,9 @@ impl McpServer {
                     "properties": {"scopes": {"type": "array", "items": {"type": "string"}, "description": "OAuth scopes; the configured ones when left out."}},
                     "additionalProperties": false,
                 }),
+                // It changes nothing at Discord but starts a new flow each
+                // time, replacing the pending one: a write that destroys nothing.
+                Some("POST"),
             ));
         }
         tools

@@ -12,7 +12,7 @@ use discord_connector::catalogue::CATALOGUE;
 use discord_host::Connector;
 use discord_sandbox::tokens::{APPLICATION_ID, USER_TOKEN};
 use discord_sandbox::{CLIENT_SECRET, Sandbox};
-use host_test::mcp_sdk::{check_http_report, http_report, stdio_report};
+use host_test::mcp_sdk::{check_annotations, check_http_report, http_report, stdio_report};
 use host_test::oauth::{confidential, connect};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
@@ -176,11 +176,7 @@ async fn the_official_python_sdk_runs_discord_host_mcp_over_stdio() {
         CATALOGUE.len(),
         "with a token from the environment, every tool"
     );
-    assert!(
-        tools
-            .iter()
-            .all(|tool| tool["annotations"]["readOnlyHint"] == true)
-    );
+    check_annotations(tools);
     let guilds = &report["json"];
     assert_eq!(guilds["isError"], false);
     assert_eq!(
@@ -248,7 +244,18 @@ async fn a_stored_connection_about_to_expire_is_refreshed_once() {
         .filter_map(|tool| tool["name"].as_str())
         .collect();
     assert_eq!(names.len(), CATALOGUE.len() + 1, "every tool and the link");
-    assert!(names.contains(&"discord_authorization_link"));
+    let tools = report["tools"].as_array().unwrap();
+    check_annotations(tools);
+    let link = tools
+        .iter()
+        .find(|tool| tool["name"] == "discord_authorization_link")
+        .expect("the link tool");
+    assert_eq!(
+        link["annotations"],
+        serde_json::json!({"title": "Authorization link", "readOnlyHint": false,
+            "destructiveHint": false, "idempotentHint": false, "openWorldHint": true}),
+        "a new flow each time, destroying nothing"
+    );
     assert_eq!(report["json"]["isError"], false, "{}", report["json"]);
     assert_eq!(
         sandbox.token_requests("refresh_token"),

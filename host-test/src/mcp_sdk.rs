@@ -7,7 +7,9 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-use serde_json::Value;
+use discord_connector::catalogue::CATALOGUE;
+use discord_connector::http::Method;
+use serde_json::{Value, json};
 
 use crate::python;
 
@@ -71,18 +73,11 @@ async fn report(command: &mut tokio::process::Command) -> Value {
 /// When any of it is not so.
 pub fn check_http_report(report: &Value) {
     let tools = report["tools"].as_array().expect("tools");
-    assert_eq!(tools.len(), discord_connector::catalogue::CATALOGUE.len());
+    assert_eq!(tools.len(), CATALOGUE.len());
     for tool in tools {
         assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
-        assert_eq!(tool["annotations"]["readOnlyHint"], true, "{tool}");
-        assert_eq!(tool["annotations"]["openWorldHint"], true, "{tool}");
-        assert!(
-            tool["title"]
-                .as_str()
-                .is_some_and(|title| !title.is_empty()),
-            "{tool}"
-        );
     }
+    check_annotations(tools);
 
     let me = &report["me"];
     assert_eq!(me["isError"], false);
@@ -109,5 +104,40 @@ pub fn check_http_report(report: &Value) {
     let text = failed["content"][0]["text"].as_str().unwrap();
     for part in ["not-found", "status 404", "code 10013"] {
         assert!(text.contains(part), "{text}");
+    }
+}
+
+/// Checks that every tool of the catalogue among `tools` (as the SDK read
+/// them) carries the annotations of its method, read from the catalogue
+/// itself rather than from the servers' generated table: a title, and
+/// exactly the hints MCP defines for its method.
+///
+/// # Panics
+/// When a tool of the catalogue has other annotations.
+pub fn check_annotations(tools: &[Value]) {
+    for tool in tools {
+        let name = tool["name"].as_str().expect("a name");
+        let Some(spec) = CATALOGUE.iter().find(|spec| spec.name == name) else {
+            continue;
+        };
+        let (read_only, destructive, idempotent) = match spec.method {
+            Method::Get => (true, None, true),
+            Method::Post => (false, Some(false), false),
+            Method::Put => (false, Some(false), true),
+            Method::Patch => (false, Some(true), false),
+            Method::Delete => (false, Some(true), true),
+        };
+        let title = tool["title"].as_str().expect("a title");
+        assert!(!title.is_empty(), "{tool}");
+        let mut expected = json!({
+            "title": title,
+            "readOnlyHint": read_only,
+            "idempotentHint": idempotent,
+            "openWorldHint": true,
+        });
+        if let Some(destructive) = destructive {
+            expected["destructiveHint"] = json!(destructive);
+        }
+        assert_eq!(tool["annotations"], expected, "{name} ({})", spec.method);
     }
 }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::contract::{Contract, ErrorKind, Output, Tool, kind_name};
 use crate::http::{Request, Response};
+use crate::tool_methods::method_of;
 use crate::tools::schema_of;
 
 /// The protocol revisions the REST/MCP component speaks, newest first.
@@ -149,21 +150,51 @@ fn title_of(name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// MCP's tool annotations for a tool whose route uses `method`
+/// ([`method_of`]): `readOnlyHint` for `GET`; `destructiveHint` for `DELETE`
+/// and `PATCH`, and stated `false` for `POST` and `PUT`, since MCP reads a
+/// missing one as true; `idempotentHint` for `GET`, `PUT` and `DELETE`;
+/// always `openWorldHint`. A tool of unknown method (a component newer
+/// than this table) gets no hint but the title and `openWorldHint`, so a
+/// client assumes the worst of it.
+pub fn annotations(title: &str, method: Option<&str>) -> Value {
+    let mut annotations = json!({"title": title, "openWorldHint": true});
+    if let Some(method) = method {
+        let read_only = method == "GET";
+        annotations["readOnlyHint"] = json!(read_only);
+        if !read_only {
+            annotations["destructiveHint"] = json!(matches!(method, "DELETE" | "PATCH"));
+        }
+        annotations["idempotentHint"] = json!(matches!(method, "GET" | "PUT" | "DELETE"));
+    }
+    annotations
+}
+
 /// A tool as MCP lists it, from the contract's name, description and
-/// schema: a human title and read-only, open-world annotations.
-pub fn tool_entry(name: &str, description: &str, input_schema: Value) -> Value {
+/// schema: a human title and the [`annotations`] of `method`.
+pub fn tool_entry(
+    name: &str,
+    description: &str,
+    input_schema: Value,
+    method: Option<&str>,
+) -> Value {
     let title = title_of(name);
     json!({
         "name": name,
         "title": title,
         "description": description,
         "inputSchema": input_schema,
-        "annotations": {"title": title, "readOnlyHint": true, "openWorldHint": true},
+        "annotations": annotations(&title, method),
     })
 }
 
 fn tool_json(tool: &Tool) -> Value {
-    tool_entry(&tool.name, &tool.description, schema_of(tool))
+    tool_entry(
+        &tool.name,
+        &tool.description,
+        schema_of(tool),
+        method_of(&tool.name),
+    )
 }
 
 /// The `tools/call` result of a JSON answer: an object is

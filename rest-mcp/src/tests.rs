@@ -52,7 +52,18 @@ fn token() -> Token {
 
 impl Contract for Fake {
     fn list_tools(&mut self) -> Vec<Tool> {
-        vec![tool("discord_get_my_user"), tool("discord_list_my_guilds")]
+        // A tool of each method, and one the generated table does not know.
+        [
+            "discord_get_my_user",
+            "discord_send_message",
+            "discord_add_reaction",
+            "discord_edit_message",
+            "discord_delete_message",
+            "discord_from_a_newer_catalogue",
+        ]
+        .into_iter()
+        .map(tool)
+        .collect()
     }
 
     fn execute_tool(
@@ -149,7 +160,7 @@ fn health_and_tools() {
     let health = send(&mut fake, request("GET", "/health", ""));
     assert_eq!(
         json_of(&health),
-        json!({"status": "ok", "tools": 2, "version": crate::VERSION})
+        json!({"status": "ok", "tools": 6, "version": crate::VERSION})
     );
     let tools = json_of(&send(&mut fake, request("GET", "/v1/tools", "")));
     assert_eq!(
@@ -489,12 +500,21 @@ fn mcp_initialize_negotiates_and_lists_annotated_tools() {
         &mut fake,
         json!({"jsonrpc": "2.0", "id": "a", "method": "tools/list"}),
     ));
-    let first = &listed["result"]["tools"][0];
-    assert_eq!(first["inputSchema"]["type"], "object");
-    assert_eq!(first["title"], "Get my user");
+    let tools = listed["result"]["tools"].as_array().unwrap();
+    assert_eq!(tools[0]["inputSchema"]["type"], "object");
+    assert_eq!(tools[0]["title"], "Get my user");
+    let annotations: Vec<&Value> = tools.iter().map(|tool| &tool["annotations"]).collect();
     assert_eq!(
-        first["annotations"],
-        json!({"title": "Get my user", "readOnlyHint": true, "openWorldHint": true})
+        annotations,
+        [
+            &json!({"title": "Get my user", "readOnlyHint": true, "idempotentHint": true, "openWorldHint": true}),
+            &json!({"title": "Send message", "readOnlyHint": false, "destructiveHint": false, "idempotentHint": false, "openWorldHint": true}),
+            &json!({"title": "Add reaction", "readOnlyHint": false, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true}),
+            &json!({"title": "Edit message", "readOnlyHint": false, "destructiveHint": true, "idempotentHint": false, "openWorldHint": true}),
+            &json!({"title": "Delete message", "readOnlyHint": false, "destructiveHint": true, "idempotentHint": true, "openWorldHint": true}),
+            // No hint MCP would read as a promise: a client assumes the worst.
+            &json!({"title": "From a newer catalogue", "openWorldHint": true}),
+        ]
     );
     assert_eq!(
         json_of(&rpc(

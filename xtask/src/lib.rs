@@ -3,8 +3,9 @@
 //! holding the connector to its size budget ([`within_budget`]), composing
 //! the REST/MCP component and the typed-tools adapter with the connector
 //! plugged into their imports, and generating from the catalogue the tools'
-//! JSON Schemas ([`input_schemas`]) and the typed-tools world
-//! ([`typed_world`]).
+//! JSON Schemas ([`input_schemas`]), the typed-tools world
+//! ([`typed_world`]) and the tools' methods for MCP annotations
+//! ([`tool_methods`]).
 //!
 //! Its tests also check that no crate of the workspace has a circle of
 //! files (`module_graph`).
@@ -12,6 +13,7 @@
 pub mod input_schemas;
 #[cfg(test)]
 mod module_graph;
+pub mod tool_methods;
 pub mod typed_world;
 
 use std::env;

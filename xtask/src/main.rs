@@ -9,8 +9,9 @@
 //! guest (the harness's test fixture, whose workspace declares a `guest`
 //! profile too) and prints the path of its `.wasm`.
 //!
-//! `cargo xtask generate`: rewrites the tools' JSON Schemas and the
-//! typed-tools world's WIT and adapter code from the catalogue.
+//! `cargo xtask generate`: rewrites the tools' JSON Schemas, the
+//! typed-tools world's WIT and adapter code, and the tools' methods the
+//! MCP annotations derive from, from the catalogue.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,12 +47,14 @@ fn main() -> ExitCode {
         }
         Some("generate") => xtask::input_schemas::write(&workspace)
             .and_then(|()| xtask::typed_world::write(&workspace))
+            .and_then(|()| xtask::tool_methods::write(&workspace))
             .map(|()| {
                 println!(
-                    "wrote {}, {} and {}",
+                    "wrote {}, {}, {} and {}",
                     xtask::input_schemas::PATH,
                     xtask::typed_world::WIT_PATH,
-                    xtask::typed_world::GLUE_PATH
+                    xtask::typed_world::GLUE_PATH,
+                    xtask::tool_methods::PATH
                 );
             }),
         _ => {

@@ -70,7 +70,10 @@ class Connector:
     connector needs it) and every call runs in a fresh store and instance,
     so a connector may be shared by any number of threads.
 
-    ``api_base`` becomes ``DISCORD_API_BASE``; ``env`` is the component's
+    ``api_base`` becomes ``DISCORD_API_BASE``; ``tools`` becomes
+    ``DISCORD_TOOLS`` (names or ``*`` globs, a comma-separated string or a
+    sequence of them), which the component enforces: only those tools are
+    listed, any other is :class:`UnknownTool`. ``env`` is the component's
     whole environment (``DISCORD_AUTHORIZE_URL``, ``DISCORD_TIMEOUT_MS``,
     ...; nothing is taken from ``os.environ``), to which
     ``DISCORD_MAX_BODY_BYTES=2097152`` is added unless it is set (larger
@@ -86,9 +89,10 @@ class Connector:
         api_base: Optional[str] = None,
         env: Optional[Dict[str, str]] = None,
         *,
+        tools: Union[str, Sequence[str], None] = None,
         wasm: Optional[Union[str, "os.PathLike[str]"]] = None,
     ) -> None:
-        self._env = _runtime.env_pairs(api_base, env)
+        self._env = _runtime.env_pairs(api_base, env, tools)
         self._wasm = _runtime.component_path_from(wasm)
 
     def __repr__(self) -> str:

@@ -9,7 +9,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Optional, Sequence, Tuple, Union
 
 import wasmtime
 from wasmtime import component as cm
@@ -226,11 +226,15 @@ def call(
     return result
 
 
-def env_pairs(api_base: Optional[str], env: Optional[Dict[str, str]]) -> Tuple[Tuple[str, str], ...]:
+def env_pairs(
+    api_base: Optional[str],
+    env: Optional[Dict[str, str]],
+    tools: Union[str, Sequence[str], None] = None,
+) -> Tuple[Tuple[str, str], ...]:
     """The component's environment: ``env`` as given, with ``api_base`` as
-    ``DISCORD_API_BASE`` (it wins over one in ``env``) and
-    ``DISCORD_MAX_BODY_BYTES`` stated as :data:`DEFAULT_BODY_CAP` unless
-    ``env`` sets it."""
+    ``DISCORD_API_BASE`` and ``tools`` as ``DISCORD_TOOLS`` (each wins over
+    one in ``env``) and ``DISCORD_MAX_BODY_BYTES`` stated as
+    :data:`DEFAULT_BODY_CAP` unless ``env`` sets it."""
     pairs: Dict[str, str] = {}
     for name, value in (env or {}).items():
         if not isinstance(name, str) or not isinstance(value, str):
@@ -240,8 +244,21 @@ def env_pairs(api_base: Optional[str], env: Optional[Dict[str, str]]) -> Tuple[T
         if not isinstance(api_base, str):
             raise TypeError("api_base is a str")
         pairs["DISCORD_API_BASE"] = api_base
+    if tools is not None:
+        pairs["DISCORD_TOOLS"] = tools_setting(tools)
     pairs.setdefault("DISCORD_MAX_BODY_BYTES", str(DEFAULT_BODY_CAP))
     return tuple(pairs.items())
+
+
+def tools_setting(tools: Union[str, Sequence[str]]) -> str:
+    """``tools`` as ``DISCORD_TOOLS`` reads it: a string as it is, a sequence
+    of names and globs joined with commas."""
+    if isinstance(tools, str):
+        return tools
+    entries = list(tools)
+    if not all(isinstance(entry, str) for entry in entries):
+        raise TypeError("tools is a str such as 'discord_get_*,discord_list_*' or a sequence of str")
+    return ",".join(entries)
 
 
 def component_path_from(value: Optional[os.PathLike[str] | str]) -> Optional[Path]:

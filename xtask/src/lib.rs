@@ -4,8 +4,8 @@
 //! the REST/MCP component and the typed-tools adapter with the connector
 //! plugged into their imports, and generating from the catalogue the tools'
 //! JSON Schemas ([`input_schemas`]), the typed-tools world
-//! ([`typed_world`]) and the tools' methods for MCP annotations
-//! ([`tool_methods`]).
+//! ([`typed_world`]), the tools' methods for MCP annotations
+//! ([`tool_methods`]) and the tools' reference page ([`tools_doc`]).
 //!
 //! Its tests also check that no crate of the workspace has a circle of
 //! files (`module_graph`).
@@ -14,6 +14,7 @@ pub mod input_schemas;
 #[cfg(test)]
 mod module_graph;
 pub mod tool_methods;
+pub mod tools_doc;
 pub mod typed_world;
 
 use std::env;

@@ -10,8 +10,8 @@
 //! profile too) and prints the path of its `.wasm`.
 //!
 //! `cargo xtask generate`: rewrites the tools' JSON Schemas, the
-//! typed-tools world's WIT and adapter code, and the tools' methods the
-//! MCP annotations derive from, from the catalogue.
+//! typed-tools world's WIT and adapter code, the tools' methods the MCP
+//! annotations derive from, and docs/tools.md, from the catalogue.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -48,13 +48,15 @@ fn main() -> ExitCode {
         Some("generate") => xtask::input_schemas::write(&workspace)
             .and_then(|()| xtask::typed_world::write(&workspace))
             .and_then(|()| xtask::tool_methods::write(&workspace))
+            .and_then(|()| xtask::tools_doc::write(&workspace))
             .map(|()| {
                 println!(
-                    "wrote {}, {}, {} and {}",
+                    "wrote {}, {}, {}, {} and {}",
                     xtask::input_schemas::PATH,
                     xtask::typed_world::WIT_PATH,
                     xtask::typed_world::GLUE_PATH,
-                    xtask::tool_methods::PATH
+                    xtask::tool_methods::PATH,
+                    xtask::tools_doc::PATH
                 );
             }),
         _ => {

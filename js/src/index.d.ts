@@ -129,6 +129,12 @@ export interface ConnectorOptions {
    * these, never process.env.
    */
   env?: Record<string, string | number | boolean | undefined>;
+  /**
+   * The tools the connector offers, passed as DISCORD_TOOLS: names or `*` globs,
+   * comma-separated or as a list (`['discord_get_*', 'discord_send_message']`).
+   * listTools lists only these, and executeTool refuses any other with `unknown-tool`.
+   */
+  tools?: string | string[];
 }
 
 /**

@@ -110,7 +110,14 @@ function pairs(value, what) {
   });
 }
 
-function environment(apiBase, env) {
+// `tools` as DISCORD_TOOLS's text: names or `*` globs, a comma-separated string or a list.
+function toolsSetting(tools) {
+  if (typeof tools === 'string') return tools;
+  if (Array.isArray(tools) && tools.every((entry) => typeof entry === 'string')) return tools.join(',');
+  throw new TypeError("tools must be a string such as 'discord_get_*,discord_list_*' or a list of names and globs");
+}
+
+function environment(apiBase, env, tools) {
   if (env != null && (typeof env !== 'object' || Array.isArray(env))) throw new TypeError('env must be an object of settings, such as { DISCORD_TIMEOUT_MS: "5000" }');
   const entries = new Map();
   for (const [name, value] of Object.entries(env ?? {})) {
@@ -125,6 +132,13 @@ function environment(apiBase, env) {
       throw new TypeError('apiBase and env.DISCORD_API_BASE disagree: give one of them');
     }
     entries.set('DISCORD_API_BASE', apiBase);
+  }
+  if (tools != null) {
+    const setting = toolsSetting(tools);
+    if (entries.has('DISCORD_TOOLS') && entries.get('DISCORD_TOOLS') !== setting) {
+      throw new TypeError('tools and env.DISCORD_TOOLS disagree: give one of them');
+    }
+    entries.set('DISCORD_TOOLS', setting);
   }
   return Object.fromEntries(entries);
 }
@@ -255,8 +269,9 @@ class Connector {
 
 /**
  * A connector: a component instance whose environment is `apiBase` (as
- * DISCORD_API_BASE) plus `env`, and nothing else.
+ * DISCORD_API_BASE), `tools` (as DISCORD_TOOLS, which the component
+ * enforces) plus `env`, and nothing else.
  */
-export function createConnector({ apiBase, env } = {}) {
-  return new Connector(environment(apiBase, env));
+export function createConnector({ apiBase, env, tools } = {}) {
+  return new Connector(environment(apiBase, env, tools));
 }

@@ -124,8 +124,18 @@ fn component_env(sandbox: &Sandbox) -> [(&'static str, String); 5] {
 
 /// Starts a sandbox and serves the REST/MCP component against it on `host`.
 pub async fn serve(host: Host) -> Served {
+    serve_with(host, &[]).await
+}
+
+/// [`serve`], with `settings` added to the component's environment.
+pub async fn serve_with(host: Host, settings: &[(&'static str, &str)]) -> Served {
     let sandbox = Sandbox::start().await.expect("the sandbox starts");
-    let env = component_env(&sandbox);
+    let mut env = component_env(&sandbox).to_vec();
+    env.extend(
+        settings
+            .iter()
+            .map(|(name, value)| (*name, (*value).to_owned())),
+    );
     let (address, wasmtime) = match host {
         Host::DiscordHost => {
             let server = env

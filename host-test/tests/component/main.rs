@@ -2,6 +2,7 @@
 //! the Discord sandbox. One test binary, so the component compiles once.
 
 mod arguments;
+mod bot_tools;
 mod catalogue;
 mod common;
 mod credentials;

@@ -53,52 +53,9 @@ pub fn generate() -> Result<String, Error> {
     rustfmt(&source)
 }
 
-/// The longest run a copy token takes, and the shortest worth one.
-const MAX_COPY: usize = 0x7f + 4;
-const MIN_COPY: usize = 4;
-/// The longest literal run one token takes.
-const MAX_LITERAL: usize = 0x80;
-
-/// `text` packed as `discord_connector::packed::unpack` reads it: at each
-/// place the longest earlier match within 65,535 bytes (the nearest among
-/// equals), copied when at least 4 bytes long, else the byte as a literal.
+/// `text` packed as `discord_connector::packed::unpack` reads it.
 pub fn pack(text: &[u8]) -> Vec<u8> {
-    let mut packed = Vec::new();
-    let mut literal: Vec<u8> = Vec::new();
-    let flush = |packed: &mut Vec<u8>, literal: &mut Vec<u8>| {
-        for run in literal.chunks(MAX_LITERAL) {
-            packed.push((run.len() - 1) as u8);
-            packed.extend_from_slice(run);
-        }
-        literal.clear();
-    };
-    let mut at = 0;
-    while at < text.len() {
-        let (mut best_length, mut best_distance) = (0, 0);
-        let longest = MAX_COPY.min(text.len() - at);
-        for start in (at.saturating_sub(usize::from(u16::MAX))..at).rev() {
-            let length = (0..longest)
-                .take_while(|&offset| text[start + offset] == text[at + offset])
-                .count();
-            if length > best_length {
-                (best_length, best_distance) = (length, at - start);
-                if length == longest {
-                    break;
-                }
-            }
-        }
-        if best_length >= MIN_COPY {
-            flush(&mut packed, &mut literal);
-            packed.push(0x80 | (best_length - MIN_COPY) as u8);
-            packed.extend_from_slice(&(best_distance as u16).to_le_bytes());
-            at += best_length;
-        } else {
-            literal.push(text[at]);
-            at += 1;
-        }
-    }
-    flush(&mut packed, &mut literal);
-    packed
+    lz4_flex::block::compress_prepend_size(text)
 }
 
 /// `bytes` as a Rust byte string literal: printable ASCII as it is, the

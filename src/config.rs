@@ -47,8 +47,7 @@ pub struct Config {
 }
 
 /// The setting that limits which tools the component offers and runs:
-/// names or `*` globs, comma-separated (`discord_get_*,discord_list_*`).
-/// Not in [`SETTINGS`]: it selects tools rather than bounding a call, and
+/// names or `*` globs, comma-separated (`discord_get_*,discord_list_*`);
 /// every tool is offered without it.
 pub const TOOLS_SETTING: &str = "DISCORD_TOOLS";
 
@@ -138,6 +137,7 @@ pub const SETTINGS: &[&str] = &[
     "DISCORD_TIMEOUT_MS",
     "DISCORD_MAX_RETRY_WAIT_MS",
     "DISCORD_MAX_BODY_BYTES",
+    TOOLS_SETTING,
 ];
 
 impl Config {

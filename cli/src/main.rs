@@ -237,6 +237,27 @@ impl Cli {
         Ok(connector)
     }
 
+    /// Fails with the component's own words when it refuses the `--tools`
+    /// value (an entry that matches no tool, a stray character): it would
+    /// otherwise list no tool, and an agent would see an empty server
+    /// without a word.
+    async fn check_tools_setting(&self, connector: &Connector) -> anyhow::Result<()> {
+        let Some(setting) = &self.tools else {
+            return Ok(());
+        };
+        if !connector.list_tools().await?.is_empty() {
+            return Ok(());
+        }
+        // A refused setting fails every call before anything is sent.
+        match connector
+            .execute_tool("discord_get_gateway", "{}", &Credential::None)
+            .await
+        {
+            Err(error) => bail!("--tools {setting:?} is refused: {error}"),
+            Ok(_) => bail!("--tools {setting:?} selects no tool"),
+        }
+    }
+
     fn token_store(&self) -> anyhow::Result<TokenStore> {
         match &self.store {
             Some(path) => TokenStore::open(path)
@@ -299,7 +320,9 @@ fn report(result: Result<Output, Error>, output: &Path) -> anyhow::Result<ExitCo
 }
 
 async fn tools(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
-    let tools = cli.connector()?.list_tools().await?;
+    let connector = cli.connector()?;
+    cli.check_tools_setting(&connector).await?;
+    let tools = connector.list_tools().await?;
     let kinds =
         |tool: &Tool| -> Vec<String> { tool.accepts.iter().map(ToString::to_string).collect() };
     if json {
@@ -491,7 +514,9 @@ async fn main() -> anyhow::Result<ExitCode> {
                 },
                 _ => Credentials::Fixed(credential_from_env(CredentialChoice::Auto)?),
             };
-            let server = McpServer::new(cli.connector()?, credentials);
+            let connector = cli.connector()?;
+            cli.check_tools_setting(&connector).await?;
+            let server = McpServer::new(connector, credentials);
             match serve_http {
                 Some(port) => server.serve_http(*port).await?,
                 None => server.serve_stdio().await?,

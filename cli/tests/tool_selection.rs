@@ -166,3 +166,23 @@ async fn serve_passes_discord_tools_to_the_plugged_in_connector() {
     check_annotations(report["tools"].as_array().unwrap());
     assert_eq!(report["me"]["structuredContent"]["username"], "nelly");
 }
+
+#[tokio::test]
+async fn tools_and_mcp_refuse_a_selection_the_component_refuses() {
+    for args in [
+        &["tools", "--tools", "discord_get_*,discord_get_mi_user"][..],
+        &["mcp", "--tools", "discord_get_*,discord_get_mi_user"][..],
+    ] {
+        let output = run(args, &[]).await;
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("is refused") && stderr.contains("discord_get_mi_user"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            output.stdout.is_empty(),
+            "{args:?}: nothing served or listed"
+        );
+    }
+}

@@ -1,11 +1,13 @@
-//! The demo: every tool, through the component, against the sandbox.
+//! The demo: the 16 read tools, a bot's flow with the bot tools and the
+//! OAuth flow, through the component, against the sandbox.
 
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use discord_host::{Connector, Credential, Output};
-use discord_sandbox::tokens::{APPLICATION_ID, BOT_TOKEN, USER_TOKEN};
+use discord_sandbox::seed::GUILD_ID;
+use discord_sandbox::tokens::{APPLICATION_ID, BOT_TOKEN, USER_ID, USER_TOKEN};
 
 /// One tool call of the demo: the tool, its arguments and credential.
 pub struct DemoCall {
@@ -137,6 +139,174 @@ pub async fn run(connector: &Connector) -> Vec<DemoOutcome> {
         });
     }
     outcomes
+}
+
+/// How many steps the bot flow has: list the channels, send, reply, react,
+/// pin, open a thread, open a DM and post in it.
+pub const BOT_FLOW_STEPS: usize = 8;
+
+/// What an agent with a bot token does on the sandbox's guild, each step
+/// naming what the earlier ones made: find `#general`, post in it, reply,
+/// react, pin, open a thread from the message, DM a member. Stops at the
+/// first step that fails (the later ones need its ids), so all went well
+/// when there are [`BOT_FLOW_STEPS`] outcomes and each is `Ok`.
+pub async fn run_bot(connector: &Connector) -> Vec<DemoOutcome> {
+    let mut flow = BotFlow {
+        connector,
+        outcomes: Vec::new(),
+    };
+    let _stopped_early: Option<()> = flow.run().await;
+    flow.outcomes
+}
+
+/// The bot flow's calls so far.
+struct BotFlow<'a> {
+    connector: &'a Connector,
+    outcomes: Vec<DemoOutcome>,
+}
+
+/// Reads a step's JSON output: a summary line and what later steps need,
+/// or why the output will not do.
+type Reader<T> = fn(&Value) -> Result<(String, T), String>;
+
+/// The `id` of a JSON object, as later steps name it.
+fn id_of(value: &Value) -> Result<String, String> {
+    value["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no id in {value}"))
+}
+
+/// Reads a 204's `{}`.
+fn no_content(what: &str, value: &Value) -> Result<(String, ()), String> {
+    if value == &serde_json::json!({}) {
+        Ok((format!("{what} (204, output {{}})"), ()))
+    } else {
+        Err(format!("expected {{}}, got {value}"))
+    }
+}
+
+impl BotFlow<'_> {
+    /// Runs `tool` with the bot token, records the outcome, and gives what
+    /// `read` took from its output, or `None` once it failed.
+    async fn step<T>(
+        &mut self,
+        tool: &'static str,
+        arguments: Value,
+        read: Reader<T>,
+    ) -> Option<T> {
+        let call = DemoCall {
+            tool,
+            arguments: arguments.to_string(),
+            credential: Credential::Bot(BOT_TOKEN.to_owned()),
+        };
+        let started = Instant::now();
+        let output = self
+            .connector
+            .execute_tool(tool, &call.arguments, &call.credential)
+            .await;
+        let elapsed = started.elapsed();
+        let read = match output {
+            Ok(Output::Json(json)) => serde_json::from_str(&json)
+                .map_err(|error| format!("not JSON: {error}"))
+                .and_then(|value| read(&value)),
+            Ok(other) => Err(format!("expected JSON, got {}", summary(&other))),
+            Err(error) => Err(error.to_string()),
+        };
+        let (result, taken) = match read {
+            Ok((line, taken)) => (Ok(line), Some(taken)),
+            Err(error) => (Err(error), None),
+        };
+        self.outcomes.push(DemoOutcome {
+            call,
+            result,
+            elapsed,
+        });
+        taken
+    }
+
+    async fn run(&mut self) -> Option<()> {
+        use serde_json::json;
+
+        let general = self
+            .step(
+                "discord_list_guild_channels",
+                json!({ "guild_id": GUILD_ID }),
+                |channels| {
+                    let channels = channels.as_array().ok_or("expected a list")?;
+                    let general = channels
+                        .iter()
+                        .find(|channel| channel["name"] == "general")
+                        .ok_or("no #general")
+                        .and_then(|channel| id_of(channel).map_err(|_| "no id"))?;
+                    Ok((
+                        format!("{} channels, #general is {general}", channels.len()),
+                        general,
+                    ))
+                },
+            )
+            .await?;
+        let greeting = self
+            .step(
+                "discord_send_message",
+                json!({ "channel_id": general, "content": "Hello from the Discord connector 👋 (@everyone stays quiet)" }),
+                |message| {
+                    let id = id_of(message)?;
+                    let pinged = message["mention_everyone"] == true;
+                    Ok((format!("message {id} posted, @everyone pinged: {pinged}"), id))
+                },
+            )
+            .await?;
+        self.step(
+            "discord_send_message",
+            json!({ "channel_id": general, "content": "…and a reply to it", "reply_to_message_id": greeting }),
+            |reply| {
+                let to = reply["message_reference"]["message_id"].as_str().ok_or("not a reply")?;
+                Ok((format!("reply {} to {to}", id_of(reply)?), ()))
+            },
+        )
+        .await?;
+        self.step(
+            "discord_add_reaction",
+            json!({ "channel_id": general, "message_id": greeting, "emoji": "👍" }),
+            |output| no_content("reacted with 👍", output),
+        )
+        .await?;
+        self.step(
+            "discord_pin_message",
+            json!({ "channel_id": general, "message_id": greeting, "reason": "Démo : garder le message d’accueil" }),
+            |output| no_content("pinned, with an audit-log reason", output),
+        )
+        .await?;
+        self.step(
+            "discord_create_thread_from_message",
+            json!({ "channel_id": general, "message_id": greeting, "name": "Greeting thread", "auto_archive_duration": 1440 }),
+            |thread| {
+                let name = thread["name"].as_str().ok_or("no name")?;
+                Ok((format!("thread \"{name}\" {} opened", id_of(thread)?), ()))
+            },
+        )
+        .await?;
+        let dm = self
+            .step(
+                "discord_create_dm",
+                json!({ "recipient_id": USER_ID }),
+                |channel| {
+                    let id = id_of(channel)?;
+                    let with = channel["recipients"][0]["username"]
+                        .as_str()
+                        .ok_or("no recipient")?;
+                    Ok((format!("DM channel {id} with {with}"), id))
+                },
+            )
+            .await?;
+        self.step(
+            "discord_send_message",
+            json!({ "channel_id": dm, "content": "Hi Nelly, the connector's bot says hello." }),
+            |message| Ok((format!("DM {} sent", id_of(message)?), ())),
+        )
+        .await
+    }
 }
 
 /// A few words on what came back.

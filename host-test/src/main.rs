@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the sandbox, run every tool and the OAuth flow against it.
+    /// Start the sandbox, run the read tools, a bot's flow and the OAuth flow against it.
     Demo,
     /// A bounded load test on loopback: many calls over many concurrent
     /// instances while the sandbox injects random faults.
@@ -76,6 +76,19 @@ async fn run_demo(cli: &Cli) -> anyhow::Result<ExitCode> {
         .count();
     println!("{succeeded} of {} tools succeeded", outcomes.len());
 
+    println!("\nA bot on the sandbox's guild (the bot tools, with the bot token):");
+    let bot_steps = demo::run_bot(&connector).await;
+    for step in &bot_steps {
+        println!("{}", step.line());
+    }
+    let bot_ok =
+        bot_steps.len() == demo::BOT_FLOW_STEPS && bot_steps.iter().all(|step| step.result.is_ok());
+    let bot_succeeded = bot_steps.iter().filter(|step| step.result.is_ok()).count();
+    println!(
+        "{bot_succeeded} of {} bot steps succeeded",
+        demo::BOT_FLOW_STEPS
+    );
+
     println!("\nOAuth 2.0 with PKCE, against the sandbox:");
     let steps = demo::run_oauth(&connector, &sandbox).await;
     for step in &steps {
@@ -85,7 +98,7 @@ async fn run_demo(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
     }
     let flow_ok = !steps.is_empty() && steps.iter().all(|step| step.result.is_ok());
-    Ok(if succeeded == outcomes.len() && flow_ok {
+    Ok(if succeeded == outcomes.len() && bot_ok && flow_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

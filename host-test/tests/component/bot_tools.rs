@@ -1279,3 +1279,57 @@ async fn later_calls_to_another_channel_do_not_queue_behind_the_burst() {
         report.done_by_then
     );
 }
+
+/// The demo's bot flow (`host-test demo`) succeeds step by step, and what
+/// its lines say happened did happen in the sandbox.
+#[tokio::test]
+async fn the_demos_bot_flow_succeeds_and_leaves_its_traces() {
+    let (sandbox, connector) = setup().await;
+    let steps = host_test::demo::run_bot(&connector).await;
+    let tools: Vec<&str> = steps.iter().map(|step| step.call.tool).collect();
+    assert_eq!(
+        tools,
+        [
+            "discord_list_guild_channels",
+            "discord_send_message",
+            "discord_send_message",
+            "discord_add_reaction",
+            "discord_pin_message",
+            "discord_create_thread_from_message",
+            "discord_create_dm",
+            "discord_send_message",
+        ]
+    );
+    assert_eq!(steps.len(), host_test::demo::BOT_FLOW_STEPS);
+    for step in &steps {
+        assert!(step.result.is_ok(), "{}", step.line());
+        assert!(step.line().starts_with("ok   discord_"), "{}", step.line());
+    }
+    assert_eq!(
+        sandbox.messages_created(GENERAL_CHANNEL_ID),
+        2,
+        "a message and a reply"
+    );
+    let greeting = requests_to(&sandbox, "PUT", "/channels/")[0]
+        .path()
+        .split('/')
+        .nth(6)
+        .unwrap()
+        .to_owned();
+    let message = sandbox.message(GENERAL_CHANNEL_ID, &greeting).unwrap();
+    assert_eq!(message["pinned"], true);
+    assert_eq!(message["reactions"][0]["emoji"]["name"], "👍");
+    assert_eq!(message["thread"]["name"], "Greeting thread");
+    let dm = steps[6].result.as_ref().unwrap();
+    let dm_channel = dm.split_whitespace().nth(2).unwrap();
+    assert_eq!(sandbox.messages_created(dm_channel), 1, "{dm}");
+    assert_eq!(sandbox.rate_limited_count(), 0);
+
+    // A step that fails stops the flow, and the demo then fails.
+    let (_stopped, connector) = setup().await;
+    let stopped =
+        host_test::demo::run_bot(&connector.with_env("DISCORD_TOOLS", "discord_list_*")).await;
+    assert_eq!(stopped.len(), 2, "stopped at the first send");
+    assert!(stopped[1].result.is_err(), "{}", stopped[1].line());
+    assert!(stopped[1].line().starts_with("FAIL discord_send_message"));
+}

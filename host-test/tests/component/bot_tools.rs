@@ -904,6 +904,111 @@ async fn every_send_has_a_fresh_nonce_and_a_500_after_creating_does_not_post_twi
 }
 
 #[tokio::test]
+async fn a_429_is_waited_out_and_the_send_repeated_with_the_same_nonce() {
+    let (sandbox, connector) = unlimited().await;
+    let path = format!("/channels/{QUIET_CHANNEL_ID}/messages");
+    sandbox.inject(
+        Fault::json(
+            429,
+            json!({ "message": "You are being rate limited.", "retry_after": 0.05, "global": false }),
+        )
+        .header("x-ratelimit-scope", "user")
+        .method("POST")
+        .on(path.clone()),
+    );
+    let send = json!({ "channel_id": QUIET_CHANNEL_ID, "content": "after the wait" });
+    json_of(
+        &connector,
+        "discord_send_message",
+        &send.to_string(),
+        &bot(),
+    )
+    .await;
+    let attempts = requests_to(&sandbox, "POST", &path);
+    assert_eq!(attempts.len(), 2, "sent again after the 429");
+    assert_eq!(nonce_of(&attempts[0]), nonce_of(&attempts[1]));
+    assert_eq!(attempts[0].body, attempts[1].body);
+    assert_eq!(sandbox.messages_created(QUIET_CHANNEL_ID), 1);
+}
+
+#[tokio::test]
+async fn other_posts_are_not_sent_again_once_they_may_have_applied() {
+    let (sandbox, connector) = unlimited().await;
+    let path = format!("/channels/{GENERAL_CHANNEL_ID}/threads");
+    sandbox.inject(
+        Fault::json(
+            500,
+            json!({ "message": "500: Internal Server Error", "code": 0 }),
+        )
+        .method("POST")
+        .on(path.clone())
+        .after_applying(),
+    );
+    let arguments = json!({ "channel_id": GENERAL_CHANNEL_ID, "name": "Once" });
+    let error = error_of(
+        &connector,
+        "discord_create_thread",
+        &arguments.to_string(),
+        &bot(),
+    )
+    .await;
+    assert_kind(&error, ErrorKind::Upstream);
+    assert_eq!(error.status, Some(500));
+    let details = details(&error);
+    assert_eq!(
+        (&details["retried"], &details["may_have_applied"]),
+        (&json!(false), &json!(true)),
+        "{details}"
+    );
+    assert_eq!(
+        requests_to(&sandbox, "POST", &path).len(),
+        1,
+        "not sent again"
+    );
+}
+
+#[tokio::test]
+async fn a_delete_retried_after_it_applied_says_so_with_its_404() {
+    let (sandbox, connector) = unlimited().await;
+    let path = format!("/channels/{GENERAL_CHANNEL_ID}/messages/{BOT_MESSAGE_ID}");
+    sandbox.inject(
+        Fault::json(
+            500,
+            json!({ "message": "500: Internal Server Error", "code": 0 }),
+        )
+        .method("DELETE")
+        .on(path.clone())
+        .after_applying(),
+    );
+    let arguments = json!({ "channel_id": GENERAL_CHANNEL_ID, "message_id": BOT_MESSAGE_ID });
+    let error = error_of(
+        &connector,
+        "discord_delete_message",
+        &arguments.to_string(),
+        &bot(),
+    )
+    .await;
+    assert_kind(&error, ErrorKind::NotFound);
+    assert_eq!(error.code, Some(10008));
+    let details = details(&error);
+    assert_eq!(
+        (&details["retried"], &details["may_have_applied"]),
+        (&json!(true), &json!(true)),
+        "{details}"
+    );
+    assert_eq!(
+        requests_to(&sandbox, "DELETE", &path).len(),
+        2,
+        "retried once"
+    );
+    assert!(
+        sandbox
+            .message(GENERAL_CHANNEL_ID, BOT_MESSAGE_ID)
+            .is_none()
+    );
+}
+
+#[tokio::test]
 async fn a_patch_after_a_dropped_connection_is_not_retried_and_says_it_may_have_applied() {
     let (sandbox, connector) = unlimited().await;
     sandbox.inject(

@@ -345,19 +345,19 @@ where
     Ok(samples)
 }
 
-/// Waits until `connector` has all its spares (made in the background
-/// between calls, as when calls do not come back to back), for a few
-/// seconds at most.
-async fn spares_ready(connector: &Connector) -> anyhow::Result<()> {
-    let wanted = ReuseLimits::default().spares;
+/// A pause between calls, as when they do not come back to back: a
+/// millisecond at least, and until `connector` has its `spares` again
+/// (made in the background; for a few seconds at most).
+async fn pause(connector: &Connector, spares: usize) -> anyhow::Result<()> {
     let started = Instant::now();
-    while connector.stats().spares < wanted {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    while connector.stats().spares < spares {
         anyhow::ensure!(
             started.elapsed() < Duration::from_secs(5),
             "the spares were not made: {:?}",
             connector.stats()
         );
-        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     Ok(())
 }
@@ -450,9 +450,19 @@ impl Way {
             Self::Native => "the same GET, native hyper keep-alive client",
             Self::Reused => "execute_tool, default reuse: a warm instance of the credential",
             Self::Spare => {
-                "execute_tool, one call per instance, taken from the spares (made up between calls; CPU back to back)"
+                "execute_tool, one call per instance, taken from the spares made up in a 1 ms pause before it; CPU back to back"
             }
-            Self::Fresh => "execute_tool, no reuse: an instance made for each call",
+            Self::Fresh => {
+                "execute_tool, no reuse: an instance made for the call, after a 1 ms pause; CPU back to back"
+            }
+        }
+    }
+
+    /// The spares this way's connector keeps.
+    fn spares(self) -> usize {
+        match self {
+            Self::Fresh => ReuseLimits::OFF.spares,
+            _ => ReuseLimits::default().spares,
         }
     }
 
@@ -494,20 +504,23 @@ async fn measure(
         for (index, way) in Way::ALL.iter().enumerate() {
             let (taken, spent) = match way {
                 Way::Native => timed(per_round, except, || native.call()).await?,
-                Way::Spare => {
-                    // Latency with the spares made up between calls; CPU
-                    // back to back, the refills included.
+                Way::Spare | Way::Fresh => {
+                    // Latency after a pause (the spares made up in it);
+                    // CPU back to back, the refills included.
                     let connector = &connectors[index];
+                    let spares = way.spares();
                     let taken = timed_between(
                         per_round,
                         || component_call(connector),
-                        || spares_ready(connector),
+                        || pause(connector, spares),
                     )
                     .await?;
                     let (_, spent) = timed(per_round, except, || component_call(connector)).await?;
                     (taken, spent)
                 }
-                _ => timed(per_round, except, || component_call(&connectors[index])).await?,
+                Way::Reused => {
+                    timed(per_round, except, || component_call(&connectors[index])).await?
+                }
             };
             samples[index].extend(taken);
             cpu[index] = cpu[index].zip(spent).map(|(a, b)| a + b);

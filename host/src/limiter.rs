@@ -353,6 +353,18 @@ pub fn route_key(method: &str, path: &str) -> String {
     key
 }
 
+/// The id of the top-level resource in a [`route_key`] (the channel, guild
+/// or webhook its bucket is per), or nothing.
+fn major_parameter(route: &str) -> &str {
+    let mut segments = route.split('/');
+    while let Some(segment) = segments.next() {
+        if matches!(segment, "guilds" | "channels" | "webhooks") {
+            return segments.next().unwrap_or_default();
+        }
+    }
+    ""
+}
+
 /// A number of seconds from a header, clamped to `0..=max`: Discord's
 /// values are small fractions, anything else is a hostile or broken answer.
 fn header_seconds(headers: &HeaderMap, name: &str, max: Duration) -> Option<Duration> {
@@ -440,20 +452,22 @@ impl Permit<'_> {
     }
 }
 
-/// Points `route` at the bucket Discord named `id`, shared with the other
-/// routes of the same bucket; returns that bucket when the route moved to it.
+/// Points `route` at the bucket Discord named `id` for the route's major
+/// parameter (its channel, guild or webhook), shared with the other routes
+/// of that bucket and parameter; returns that bucket when the route moved
+/// to it. Discord names a route's bucket the same in every channel, but
+/// each channel has its own: one channel's burst must not hold another's.
 fn share_bucket(credential: &mut CredentialState, route: &str, id: &str) -> Option<SharedBucket> {
     let current = Arc::clone(&credential.routes.get(route)?.bucket);
-    match credential.bucket_ids.get(id).and_then(Weak::upgrade) {
+    let id = format!("{id}@{}", major_parameter(route));
+    match credential.bucket_ids.get(&id).and_then(Weak::upgrade) {
         Some(shared) if !Arc::ptr_eq(&shared, &current) => {
             credential.routes.get_mut(route)?.bucket = Arc::clone(&shared);
             Some(shared)
         }
         Some(_) => None,
         None => {
-            credential
-                .bucket_ids
-                .insert(id.to_owned(), Arc::downgrade(&current));
+            credential.bucket_ids.insert(id, Arc::downgrade(&current));
             None
         }
     }
@@ -840,6 +854,45 @@ mod tests {
         let started = Instant::now();
         limiter.acquire(None, "GET", ME, None).await.unwrap();
         assert!(started.elapsed() >= Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bucket_named_alike_in_two_channels_is_two_buckets() {
+        let limiter = DiscordLimiter::default();
+        let reaction = |channel: &str| {
+            format!("/api/v10/channels/{channel}/messages/9/reactions/%F0%9F%91%8D/@me")
+        };
+        let answer = |remaining: &str| {
+            headers(&[
+                ("x-ratelimit-bucket", "reactions"),
+                ("x-ratelimit-remaining", remaining),
+                ("x-ratelimit-reset-after", "5"),
+            ])
+        };
+        for (channel, remaining) in [("1", "0"), ("2", "1")] {
+            limiter
+                .acquire(Some(b"Bot a"), "PUT", &reaction(channel), None)
+                .await
+                .unwrap()
+                .report(204, &answer(remaining));
+        }
+        let started = Instant::now();
+        limiter
+            .acquire(Some(b"Bot a"), "PUT", &reaction("2"), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            started.elapsed(),
+            Duration::ZERO,
+            "channel 2 does not wait for channel 1's reset"
+        );
+        limiter
+            .acquire(Some(b"Bot a"), "PUT", &reaction("1"), None)
+            .await
+            .unwrap();
+        assert!(started.elapsed() >= Duration::from_secs(5));
+        assert_eq!(major_parameter(&route_key("PUT", &reaction("77"))), "77");
+        assert_eq!(major_parameter(&route_key("GET", ME)), "");
     }
 
     #[tokio::test(start_paused = true)]

@@ -1367,14 +1367,11 @@ async fn a_burst_of_reactions_gets_no_429_while_another_channel_goes_through() {
     );
 }
 
-/// Every later call to the other channel is not slowed either. Fails
-/// today: Discord's `X-RateLimit-Bucket` names a bucket without its major
-/// parameter (the sandbox's is the same for every channel's reactions),
-/// and `DiscordLimiter::report` (`share_bucket`) keys shared buckets by
-/// that name alone, so once the other channel's first answer is seen its
-/// route joins `#general`'s bucket and queues behind the burst.
+/// Every later call to the other channel is not slowed either: Discord's
+/// `X-RateLimit-Bucket` names a bucket without its major parameter (the
+/// sandbox's is the same for every channel's reactions), and the limiter
+/// keys the buckets it shares by that name and the channel together.
 #[tokio::test]
-#[ignore = "host limiter bug: buckets shared by X-RateLimit-Bucket ignore the major parameter"]
 async fn later_calls_to_another_channel_do_not_queue_behind_the_burst() {
     let report = burst_with_other_channel(3).await;
     assert_eq!(report.rate_limited, 0, "no 429 from the sandbox");

@@ -134,37 +134,47 @@ async fn mcp_serves_only_the_selection_with_its_annotations() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_passes_discord_tools_to_the_plugged_in_connector() {
     let sandbox = Sandbox::start().await.expect("the sandbox starts");
-    let mut server = tokio::process::Command::new(DISCORD_HOST)
-        .args(["serve", "--port", "0"])
-        .env("DISCORD_API_BASE", sandbox.base_url())
-        .env("DISCORD_TOOLS", "discord_get_*")
-        .env_remove("DISCORD_BOT_TOKEN")
-        .env_remove("DISCORD_BEARER_TOKEN")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("discord-host serve starts");
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("serving within 30 s")
-        .unwrap()
-        .expect("the address line");
-    let base = line
-        .split_whitespace()
-        .find(|word| word.starts_with("http://"))
-        .expect("an address")
-        .to_owned();
-
-    let report = http_report(&format!("{base}/mcp"), USER_TOKEN).await;
-    let expected: Vec<&str> = CATALOGUE
+    let read_only: Vec<&str> = CATALOGUE
         .iter()
         .map(|tool| tool.name)
         .filter(|name| name.starts_with("discord_get_"))
         .collect();
-    assert_eq!(names(&report["tools"]), expected);
-    check_annotations(report["tools"].as_array().unwrap());
-    assert_eq!(report["me"]["structuredContent"]["username"], "nelly");
+    // The variable passes through; the flag wins over it.
+    for (flag, variable) in [
+        (None, "discord_get_*"),
+        (Some("discord_get_*"), "discord_list_*"),
+    ] {
+        let mut command = tokio::process::Command::new(DISCORD_HOST);
+        command.args(["serve", "--port", "0"]);
+        if let Some(flag) = flag {
+            command.args(["--tools", flag]);
+        }
+        let mut server = command
+            .env("DISCORD_API_BASE", sandbox.base_url())
+            .env("DISCORD_TOOLS", variable)
+            .env_remove("DISCORD_BOT_TOKEN")
+            .env_remove("DISCORD_BEARER_TOKEN")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("discord-host serve starts");
+        let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("serving within 30 s")
+            .unwrap()
+            .expect("the address line");
+        let base = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .expect("an address")
+            .to_owned();
+
+        let report = http_report(&format!("{base}/mcp"), USER_TOKEN).await;
+        assert_eq!(names(&report["tools"]), read_only, "{flag:?} {variable}");
+        check_annotations(report["tools"].as_array().unwrap());
+        assert_eq!(report["me"]["structuredContent"]["username"], "nelly");
+    }
 }
 
 #[tokio::test]

@@ -89,12 +89,7 @@ impl WasiHttp {
     }
 
     /// Waits until `pollable` is ready; `false` when the deadline came first.
-    /// What is ready already (a body that came with its head) is not given
-    /// a deadline timer: the host would arm one for nothing.
     fn wait(&self, pollable: &Pollable) -> bool {
-        if pollable.ready() {
-            return true;
-        }
         let deadline = monotonic_clock::subscribe_instant(self.deadline);
         poll(&[pollable, &deadline]).contains(&0)
     }

@@ -297,6 +297,39 @@ pub fn dist(workspace: &Path, target_dir: &Path, out: &Path) -> Result<Dist, Err
     Ok(dist)
 }
 
+/// Writes the generated `files` (paths under `workspace`, contents).
+pub(crate) fn write_generated(workspace: &Path, files: &[(&str, &str)]) -> Result<(), Error> {
+    for (path, contents) in files {
+        let path = workspace.join(path);
+        std::fs::write(&path, contents)
+            .map_err(|failure| error(format!("writing {}: {failure}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// Fails, naming the stale ones, when the committed `files` under
+/// `workspace` are not what the catalogue generates.
+pub(crate) fn check_generated(workspace: &Path, files: &[(&str, &str)]) -> Result<(), Error> {
+    let stale: Vec<&str> = files
+        .iter()
+        .filter(|(path, contents)| {
+            std::fs::read_to_string(workspace.join(path))
+                .ok()
+                .as_deref()
+                != Some(*contents)
+        })
+        .map(|(path, _)| *path)
+        .collect();
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(error(format!(
+            "{} differ from the catalogue: run `cargo xtask generate`",
+            stale.join(" and ")
+        )))
+    }
+}
+
 /// `code` as rustfmt formats it (edition 2024), for generated Rust files.
 pub(crate) fn rustfmt(code: &str) -> Result<String, Error> {
     let mut child = Command::new("rustfmt")

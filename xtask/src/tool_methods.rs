@@ -12,7 +12,7 @@ use std::path::Path;
 
 use discord_connector::catalogue::CATALOGUE;
 
-use crate::{Error, error, rustfmt};
+use crate::{Error, check_generated, rustfmt, write_generated};
 
 /// The generated module, relative to the workspace.
 pub const PATH: &str = "rest-mcp/src/tool_methods.rs";
@@ -52,22 +52,13 @@ pub fn generate() -> Result<String, Error> {
 
 /// Writes the module under `workspace`.
 pub fn write(workspace: &Path) -> Result<(), Error> {
-    let path = workspace.join(PATH);
-    std::fs::write(&path, generate()?)
-        .map_err(|failure| error(format!("writing {}: {failure}", path.display())))
+    write_generated(workspace, &[(PATH, &generate()?)])
 }
 
 /// Fails when the committed module under `workspace` is not what the
 /// catalogue generates.
 pub fn check(workspace: &Path) -> Result<(), Error> {
-    let committed = std::fs::read_to_string(workspace.join(PATH)).ok();
-    if committed == Some(generate()?) {
-        Ok(())
-    } else {
-        Err(error(format!(
-            "{PATH} differs from the catalogue: run `cargo xtask generate`"
-        )))
-    }
+    check_generated(workspace, &[(PATH, &generate()?)])
 }
 
 #[cfg(test)]

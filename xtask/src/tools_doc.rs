@@ -16,7 +16,7 @@ use discord_connector::route::Nonce;
 use discord_connector::tool::ToolSpec;
 use serde_json::{Map, Value, json};
 
-use crate::{Error, error};
+use crate::{Error, check_generated, error, write_generated};
 
 /// The generated page, relative to the workspace.
 pub const PATH: &str = "docs/tools.md";
@@ -211,22 +211,13 @@ fn route(tool: &ToolSpec) -> Result<String, Error> {
 
 /// Writes the page under `workspace`.
 pub fn write(workspace: &Path) -> Result<(), Error> {
-    let path = workspace.join(PATH);
-    std::fs::write(&path, generate()?)
-        .map_err(|failure| error(format!("writing {}: {failure}", path.display())))
+    write_generated(workspace, &[(PATH, &generate()?)])
 }
 
 /// Fails when the committed page under `workspace` is not what the
 /// catalogue generates.
 pub fn check(workspace: &Path) -> Result<(), Error> {
-    let committed = std::fs::read_to_string(workspace.join(PATH)).ok();
-    if committed == Some(generate()?) {
-        Ok(())
-    } else {
-        Err(error(format!(
-            "{PATH} differs from the catalogue: run `cargo xtask generate`"
-        )))
-    }
+    check_generated(workspace, &[(PATH, &generate()?)])
 }
 
 #[cfg(test)]

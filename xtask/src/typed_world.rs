@@ -18,7 +18,7 @@ use discord_connector::response::OutputKind;
 use discord_connector::tool::ToolSpec;
 use serde_json::Value;
 
-use crate::{Error, error, rustfmt};
+use crate::{Error, check_generated, error, rustfmt, write_generated};
 
 /// The generated WIT, relative to the workspace.
 pub const WIT_PATH: &str = "typed-tools/wit/world.wit";
@@ -206,33 +206,20 @@ pub fn generate() -> Result<Generated, Error> {
 /// Writes both files under `workspace`.
 pub fn write(workspace: &Path) -> Result<(), Error> {
     let generated = generate()?;
-    for (path, contents) in [(WIT_PATH, generated.wit), (GLUE_PATH, generated.glue)] {
-        let path = workspace.join(path);
-        std::fs::write(&path, contents)
-            .map_err(|failure| error(format!("writing {}: {failure}", path.display())))?;
-    }
-    Ok(())
+    write_generated(
+        workspace,
+        &[(WIT_PATH, &generated.wit), (GLUE_PATH, &generated.glue)],
+    )
 }
 
 /// Fails, naming the stale files, when the committed files under
 /// `workspace` are not what the catalogue generates.
 pub fn check(workspace: &Path) -> Result<(), Error> {
     let generated = generate()?;
-    let stale: Vec<&str> = [(WIT_PATH, generated.wit), (GLUE_PATH, generated.glue)]
-        .into_iter()
-        .filter(|(path, contents)| {
-            std::fs::read_to_string(workspace.join(path)).ok().as_ref() != Some(contents)
-        })
-        .map(|(path, _)| path)
-        .collect();
-    if stale.is_empty() {
-        Ok(())
-    } else {
-        Err(error(format!(
-            "{} differ from the catalogue: run `cargo xtask generate`",
-            stale.join(" and ")
-        )))
-    }
+    check_generated(
+        workspace,
+        &[(WIT_PATH, &generated.wit), (GLUE_PATH, &generated.glue)],
+    )
 }
 
 fn function(tool: &ToolSpec) -> Result<Function<'_>, Error> {

@@ -323,8 +323,13 @@ pub(crate) fn check_generated(workspace: &Path, files: &[(&str, &str)]) -> Resul
     if stale.is_empty() {
         Ok(())
     } else {
+        let verb = if stale.len() == 1 {
+            "differs"
+        } else {
+            "differ"
+        };
         Err(error(format!(
-            "{} differ from the catalogue: run `cargo xtask generate`",
+            "{} {verb} from the catalogue: run `cargo xtask generate`",
             stale.join(" and ")
         )))
     }

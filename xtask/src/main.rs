@@ -51,12 +51,13 @@ fn main() -> ExitCode {
             .and_then(|()| xtask::tools_doc::write(&workspace))
             .map(|()| {
                 println!(
-                    "wrote {}, {}, {}, {} and {}",
+                    "wrote {}, {}, {}, {}, {} and the table of {}",
                     xtask::input_schemas::PATH,
                     xtask::typed_world::WIT_PATH,
                     xtask::typed_world::GLUE_PATH,
                     xtask::tool_methods::PATH,
-                    xtask::tools_doc::PATH
+                    xtask::tools_doc::PATH,
+                    xtask::tools_doc::README
                 );
             }),
         _ => {

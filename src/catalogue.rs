@@ -1424,6 +1424,7 @@ mod tests {
         }
     }
 
+    #[cfg(not(component))]
     #[test]
     fn the_bot_tools_take_a_bot_token_only() {
         let bot_tools: Vec<&str> = CATALOGUE
@@ -1448,6 +1449,7 @@ mod tests {
         }
     }
 
+    #[cfg(not(component))]
     #[test]
     fn every_description_and_schema_is_listed() {
         let listed = crate::tool::listed();

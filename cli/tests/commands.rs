@@ -1,14 +1,14 @@
 //! The `discord-host` binary's commands, run as a user runs them, against
 //! the Discord sandbox: nothing but the binary and its environment.
 
+mod common;
+
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use discord_connector::catalogue::CATALOGUE;
 use discord_sandbox::Sandbox;
 use discord_sandbox::tokens::{BOT_TOKEN, USER_TOKEN};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const DISCORD_HOST: &str = env!("CARGO_BIN_EXE_discord-host");
 
@@ -141,26 +141,13 @@ async fn export_writes_the_three_components() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_answers_rest_calls_with_the_callers_token() {
     let sandbox = Sandbox::start().await.expect("the sandbox starts");
-    let mut server = tokio::process::Command::new(DISCORD_HOST)
+    let mut command = tokio::process::Command::new(DISCORD_HOST);
+    command
         .args(["serve", "--port", "0"])
         .env("DISCORD_API_BASE", sandbox.base_url())
         .env_remove("DISCORD_BOT_TOKEN")
-        .env_remove("DISCORD_BEARER_TOKEN")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("discord-host serve starts");
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("serving within 30 s")
-        .unwrap()
-        .expect("the address line");
-    let base = line
-        .split_whitespace()
-        .find(|word| word.starts_with("http://"))
-        .expect("an address")
-        .to_owned();
+        .env_remove("DISCORD_BEARER_TOKEN");
+    let (_server, base) = common::serving(command).await;
 
     let curl = |path: &str, token: &str| {
         let url = format!("{base}{path}");

@@ -3,16 +3,16 @@
 //! and, through the environment the served component and the connector
 //! plugged into it share, what `serve`'s `/mcp` and REST routes offer.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use discord_connector::catalogue::CATALOGUE;
 use discord_sandbox::Sandbox;
 use discord_sandbox::tokens::{BOT_TOKEN, USER_TOKEN};
 use host_test::mcp_sdk::{check_annotations, http_report, stdio_report};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const DISCORD_HOST: &str = env!("CARGO_BIN_EXE_discord-host");
 
@@ -149,26 +149,12 @@ async fn serve_passes_discord_tools_to_the_plugged_in_connector() {
         if let Some(flag) = flag {
             command.args(["--tools", flag]);
         }
-        let mut server = command
+        command
             .env("DISCORD_API_BASE", sandbox.base_url())
             .env("DISCORD_TOOLS", variable)
             .env_remove("DISCORD_BOT_TOKEN")
-            .env_remove("DISCORD_BEARER_TOKEN")
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("discord-host serve starts");
-        let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .expect("serving within 30 s")
-            .unwrap()
-            .expect("the address line");
-        let base = line
-            .split_whitespace()
-            .find(|word| word.starts_with("http://"))
-            .expect("an address")
-            .to_owned();
+            .env_remove("DISCORD_BEARER_TOKEN");
+        let (_server, base) = common::serving(command).await;
 
         let report = http_report(&format!("{base}/mcp"), USER_TOKEN).await;
         assert_eq!(names(&report["tools"]), read_only, "{flag:?} {variable}");

@@ -399,8 +399,9 @@ async fn handle(
     };
     let fault = fault.or_else(|| chaotic_fault(&shared));
     match fault {
-        Some(fault) if fault.after_applying => {
-            let _applied = api(
+        Some(fault) if !fault.after_applying => faulty_response(fault, &cut).await,
+        fault => {
+            let answer = api(
                 &shared,
                 &parts.method,
                 api_path,
@@ -409,19 +410,11 @@ async fn handle(
                 &body,
             )
             .await;
-            faulty_response(fault, &cut).await
-        }
-        Some(fault) => faulty_response(fault, &cut).await,
-        None => {
-            api(
-                &shared,
-                &parts.method,
-                api_path,
-                query,
-                authorization,
-                &body,
-            )
-            .await
+            match fault {
+                // Applied, then answered with the fault instead.
+                Some(fault) => faulty_response(fault, &cut).await,
+                None => answer,
+            }
         }
     }
 }

@@ -75,6 +75,8 @@ pub const API_PREFIX: &str = "/api/v10";
 /// A request as the sandbox received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedRequest {
+    /// When it arrived.
+    pub received_at: std::time::Instant,
     /// The method, such as `GET`.
     pub method: String,
     /// The path and query, as sent (still percent-encoded).
@@ -266,6 +268,29 @@ impl Sandbox {
             .count()
     }
 
+    /// The most API requests sent with the `Authorization` value
+    /// `authorization` within any one second: what Discord's global limit
+    /// (50 per second per bot) is measured against.
+    pub fn peak_per_second(&self, authorization: &str) -> usize {
+        let mut arrivals: Vec<std::time::Instant> = lock(&self.shared.requests)
+            .iter()
+            .filter(|request| request.path().starts_with(API_PREFIX))
+            .filter(|request| request.header("authorization") == Some(authorization))
+            .map(|request| request.received_at)
+            .collect();
+        arrivals.sort_unstable();
+        let second = std::time::Duration::from_secs(1);
+        let mut peak = 0;
+        let mut first = 0;
+        for (last, arrival) in arrivals.iter().enumerate() {
+            while arrival.duration_since(arrivals[first]) >= second {
+                first += 1;
+            }
+            peak = peak.max(last + 1 - first);
+        }
+        peak
+    }
+
     /// Makes `token` valid with `grant` (replacing any grant it had).
     pub fn add_token(&self, token: impl Into<String>, grant: Grant) {
         lock(&self.shared.tokens).insert(token.into(), grant);
@@ -351,6 +376,7 @@ async fn handle(
         );
     };
     let recorded = RecordedRequest {
+        received_at: std::time::Instant::now(),
         method: parts.method.to_string(),
         path_and_query: parts.uri.path_and_query().map_or_else(
             || parts.uri.path().to_owned(),

@@ -975,3 +975,19 @@ async fn the_request_log_keeps_what_was_sent() {
     assert_eq!(post.header("content-type"), Some("application/json"));
     assert_eq!(post.audit_log_reason(), None);
 }
+
+#[tokio::test]
+async fn the_peak_rate_counts_one_credentials_requests_in_the_busiest_second() {
+    let sandbox = sandbox().await;
+    let path = format!("/channels/{GENERAL_CHANNEL_ID}");
+    for _ in 0..5 {
+        assert_eq!(call(&sandbox, "GET", &path, None).await.status, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    for _ in 0..3 {
+        assert_eq!(call(&sandbox, "GET", &path, None).await.status, 200);
+    }
+    let bot = format!("Bot {}", discord_sandbox::tokens::BOT_TOKEN);
+    assert_eq!(sandbox.peak_per_second(&bot), 5, "the busiest second");
+    assert_eq!(sandbox.peak_per_second("Bot someone-else"), 0);
+}

@@ -1,6 +1,9 @@
 //! The wasi-http egress hook: every request an instance sends goes through
-//! the shared [`DiscordLimiter`] (when there is one), then out through the
-//! shared keep-alive [`EgressPool`] (when there is one).
+//! the shared [`RateLimiter`] (when there is one: the in-process
+//! `DiscordLimiter` or one shared by replicas), then out through the shared
+//! keep-alive [`EgressPool`] (when there is one). What the answer taught the
+//! limiter is stored before the component sees the answer, so the next
+//! request, on any replica, knows it.
 //!
 //! A request the limiter refuses never leaves: the component gets a 429 in
 //! Discord's own shape instead ([`refusal_answer`]), which it already turns
@@ -22,7 +25,7 @@ use hyper_util::rt::TokioExecutor;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::error::{Error, ErrorKind};
-use crate::limiter::{DiscordLimiter, Refusal};
+use crate::limiter::{RateLimiter, Refusal};
 
 /// The wasi-http hooks of one instance. Put them in your
 /// [`WasiHttpView`](wasmtime_wasi_http::WasiHttpView) to give instances on
@@ -32,13 +35,13 @@ use crate::limiter::{DiscordLimiter, Refusal};
 /// `default_send_request`).
 #[derive(Clone, Default)]
 pub struct EgressHooks {
-    limiter: Option<Arc<DiscordLimiter>>,
+    limiter: Option<Arc<dyn RateLimiter>>,
     pool: Option<EgressPool>,
 }
 
 impl EgressHooks {
     /// Hooks that send through `limiter`.
-    pub fn limited(limiter: Arc<DiscordLimiter>) -> Self {
+    pub fn limited(limiter: Arc<dyn RateLimiter>) -> Self {
         Self {
             limiter: Some(limiter),
             pool: None,
@@ -46,7 +49,7 @@ impl EgressHooks {
     }
 
     /// These hooks, sending through `limiter` too.
-    pub fn with_limiter(mut self, limiter: Arc<DiscordLimiter>) -> Self {
+    pub fn with_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.limiter = Some(limiter);
         self
     }
@@ -318,7 +321,9 @@ impl WasiHttpHooks for EgressHooks {
                 }
             };
             if let Some(permit) = permit {
-                permit.report(response.status().as_u16(), response.headers());
+                permit
+                    .report(response.status().as_u16(), response.headers())
+                    .await;
             }
             Ok((response, io))
         })

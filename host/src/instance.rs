@@ -18,7 +18,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::egress::{EgressHooks, EgressPool, PoolSettings};
 use crate::error::{DeadlinePassed, Error};
-use crate::limiter::DiscordLimiter;
+use crate::limiter::RateLimiter;
 
 /// The component's setting for its whole call's deadline, in milliseconds.
 pub const TIMEOUT_SETTING: &str = "DISCORD_TIMEOUT_MS";
@@ -306,7 +306,7 @@ impl InstancePlan {
         self.slots = Arc::new(Semaphore::new(limits.max_instances));
     }
 
-    pub(crate) fn set_limiter(&mut self, limiter: Arc<DiscordLimiter>) {
+    pub(crate) fn set_limiter(&mut self, limiter: Arc<dyn RateLimiter>) {
         self.version = next_version();
         self.hooks = self.hooks.clone().with_limiter(limiter);
     }

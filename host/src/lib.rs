@@ -10,9 +10,11 @@
 //!   contract's Rust types and generated exports;
 //! - [`Loaded`] is the builder [`Connector`] and `serve::Server` share:
 //!   each instance's environment, [`InstanceLimits`], limiter and pool;
-//! - [`limiter`] is the host-wide Discord rate limiter and [`EgressHooks`]
-//!   puts it in the wasi-http egress hook, in front of the keep-alive
-//!   [`EgressPool`] instances share;
+//! - [`limiter`] is the host-wide Discord rate limiter, behind the
+//!   [`RateLimiter`] trait so replicas can share one (as
+//!   `discord-redis-limiter` does), and [`EgressHooks`] puts it in the
+//!   wasi-http egress hook, in front of the keep-alive [`EgressPool`]
+//!   instances share;
 //! - [`engine`] makes the engine (the pooling allocator) and keeps compiled
 //!   components in an on-disk cache;
 //! - every call returns [`Error`]: the component's typed error, or the host
@@ -84,7 +86,7 @@ pub use instance::{
     BODY_CAP_SETTING, DEFAULT_BODY_CAP, DEFAULT_CALL_TIMEOUT, InstanceLimits, InstanceState,
     MAX_CALL_TIMEOUT, TIMEOUT_SETTING, add_to_linker_async, call_deadline,
 };
-pub use limiter::DiscordLimiter;
+pub use limiter::{DiscordLimiter, RateLimiter, RatePermit};
 pub use loaded::{Exports, Loaded};
 pub use reuse::{ConnectorStats, ReuseLimits};
 

@@ -25,6 +25,12 @@
 //! Every refusal says how long to wait ([`Refusal::retry_after`]); the
 //! egress hook hands it to the component as a 429.
 //!
+//! The egress hook sees it through the [`RateLimiter`] and [`RatePermit`]
+//! traits, so replicas can share one limiter's state elsewhere (the
+//! `discord-redis-limiter` crate); [`route_key`], [`bucket_key`] and
+//! [`AnswerLimits`] are public so such a backend keys and reads answers
+//! exactly as this one does.
+//!
 //! Every number from a header is clamped, no wait outlasts the request's
 //! deadline, and the state is bounded: credentials, routes and credentials
 //! in good standing beyond their caps, or idle longer than their expiry, are
@@ -34,6 +40,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -355,7 +362,7 @@ pub fn route_key(method: &str, path: &str) -> String {
 
 /// The id of the top-level resource in a [`route_key`] (the channel, guild
 /// or webhook its bucket is per), or nothing.
-fn major_parameter(route: &str) -> &str {
+pub fn major_parameter(route: &str) -> &str {
     let mut segments = route.split('/');
     while let Some(segment) = segments.next() {
         if matches!(segment, "guilds" | "channels" | "webhooks") {
@@ -363,6 +370,67 @@ fn major_parameter(route: &str) -> &str {
         }
     }
     ""
+}
+
+/// The key of the bucket Discord named `id` for `route`: per bucket id and
+/// [`major_parameter`], since Discord names a route's bucket the same in
+/// every channel while each channel has its own.
+pub fn bucket_key(id: &str, route: &str) -> String {
+    format!("{id}@{}", major_parameter(route))
+}
+
+/// The longest bucket id taken from a header; a longer one is ignored.
+const MAX_BUCKET_ID: usize = 64;
+
+/// What one answer says about the limits, read once from its status and
+/// headers with every number clamped, so every limiter backend learns the
+/// same thing from the same answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AnswerLimits {
+    /// `X-RateLimit-Bucket`, when present and at most 64 bytes.
+    pub bucket: Option<String>,
+    /// `X-RateLimit-Remaining`, whole and not negative; 0 for a 429 that
+    /// says when to retry.
+    pub remaining: Option<u64>,
+    /// `X-RateLimit-Reset-After` (or a 429's `Retry-After`), clamped to
+    /// `0..=max_reset`.
+    pub reset_after: Option<Duration>,
+    /// Counts towards the invalid-request budget: a 401, a 403, or a 429
+    /// not of the `shared` scope (which Discord does not count).
+    pub invalid: bool,
+    /// A 2xx: the credential has good standing.
+    pub success: bool,
+}
+
+impl AnswerLimits {
+    /// Reads the answer of `status` with `headers`; resets longer than
+    /// `max_reset` are clamped to it.
+    pub fn parse(status: u16, headers: &HeaderMap, max_reset: Duration) -> Self {
+        let reset_after =
+            header_seconds(headers, "x-ratelimit-reset-after", max_reset).or_else(|| {
+                (status == 429)
+                    .then(|| header_seconds(headers, "retry-after", max_reset))
+                    .flatten()
+            });
+        let mut remaining = header_count(headers, "x-ratelimit-remaining");
+        if reset_after.is_some() && status == 429 {
+            remaining = Some(0);
+        }
+        let shared_scope = headers
+            .get("x-ratelimit-scope")
+            .is_some_and(|scope| scope == "shared");
+        Self {
+            bucket: headers
+                .get("x-ratelimit-bucket")
+                .and_then(|value| value.to_str().ok())
+                .filter(|id| id.len() <= MAX_BUCKET_ID)
+                .map(str::to_owned),
+            remaining,
+            reset_after,
+            invalid: matches!(status, 401 | 403) || (status == 429 && !shared_scope),
+            success: (200..300).contains(&status),
+        }
+    }
 }
 
 /// A number of seconds from a header, clamped to `0..=max`: Discord's
@@ -383,6 +451,67 @@ fn header_count(headers: &HeaderMap, name: &str) -> Option<u64> {
     (value.is_finite() && value >= 0.0).then(|| value.min(u32::MAX as f64) as u64)
 }
 
+/// What [`RateLimiter::acquire`] returns: the future of a permit that may
+/// live as long as the limiter (`'l`), while the request's method, path
+/// and credential are borrowed only until the decision (`'r`), so the
+/// request can be sent while the permit is held.
+pub type Acquiring<'r, 'l> =
+    Pin<Box<dyn Future<Output = Result<Box<dyn RatePermit + 'l>, Refusal>> + Send + 'r>>;
+
+/// What [`RatePermit::report`] returns: done once what the answer taught
+/// is stored where every other request will see it.
+pub type Reporting = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A rate limiter the egress hook sends every request through: the
+/// in-process [`DiscordLimiter`], or one whose state is shared by many
+/// replicas (the `discord-redis-limiter` crate). Object safe, so a host
+/// picks one at run time.
+pub trait RateLimiter: Send + Sync {
+    /// Waits until a `method` request to `path` with the `authorization`
+    /// header value may go out, at most until `deadline` (or the policy's
+    /// longest wait), and returns the leave to send it.
+    fn acquire<'r, 'l: 'r>(
+        &'l self,
+        authorization: Option<&'r [u8]>,
+        method: &'r str,
+        path: &'r str,
+        deadline: Option<Instant>,
+    ) -> Acquiring<'r, 'l>;
+}
+
+/// Leave to send one request, given by a [`RateLimiter`]. Dropping it
+/// unreported says the request got no answer.
+pub trait RatePermit: Send {
+    /// Learns from the answer: `status` and its rate-limit headers. The
+    /// headers are read before this returns; the future stores what they
+    /// said (the egress hook awaits it before the guest sees the answer, so
+    /// the next request, on any replica, knows it).
+    fn report(self: Box<Self>, status: u16, headers: &HeaderMap) -> Reporting;
+}
+
+impl RateLimiter for DiscordLimiter {
+    fn acquire<'r, 'l: 'r>(
+        &'l self,
+        authorization: Option<&'r [u8]>,
+        method: &'r str,
+        path: &'r str,
+        deadline: Option<Instant>,
+    ) -> Acquiring<'r, 'l> {
+        Box::pin(async move {
+            let permit =
+                DiscordLimiter::acquire(self, authorization, method, path, deadline).await?;
+            Ok(Box::new(permit) as Box<dyn RatePermit + 'l>)
+        })
+    }
+}
+
+impl RatePermit for Permit<'_> {
+    fn report(self: Box<Self>, status: u16, headers: &HeaderMap) -> Reporting {
+        Permit::report(*self, status, headers);
+        Box::pin(std::future::ready(()))
+    }
+}
+
 /// Leave to send one request: holds its bucket until the answer is
 /// reported or the permit dropped (a request that got no answer).
 pub struct Permit<'a> {
@@ -399,31 +528,20 @@ impl Permit<'_> {
     pub fn report(mut self, status: u16, headers: &HeaderMap) {
         let policy = &self.limiter.policy;
         let now = Instant::now();
-        if let Some(remaining) = header_count(headers, "x-ratelimit-remaining") {
+        let answer = AnswerLimits::parse(status, headers, policy.max_reset);
+        if let Some(remaining) = answer.remaining {
             self.bucket.remaining = Some(remaining);
         }
-        let reset_after = header_seconds(headers, "x-ratelimit-reset-after", policy.max_reset)
-            .or_else(|| {
-                (status == 429)
-                    .then(|| header_seconds(headers, "retry-after", policy.max_reset))
-                    .flatten()
-            });
-        if let Some(reset_after) = reset_after {
+        if let Some(reset_after) = answer.reset_after {
             self.bucket.reset_at = Some(now + reset_after + policy.reset_margin);
-            if status == 429 {
-                self.bucket.remaining = Some(0);
-            }
         }
-        let shared_scope = headers
-            .get("x-ratelimit-scope")
-            .is_some_and(|scope| scope == "shared");
-        let invalid = matches!(status, 401 | 403) || (status == 429 && !shared_scope);
+        let invalid = answer.invalid;
         let mut state = self.limiter.state();
         if invalid {
             state.invalid.add(now, policy.invalid_window);
         }
         if !self.anonymous {
-            if (200..300).contains(&status) {
+            if answer.success {
                 self.limiter
                     .remember_good_standing(&mut state, self.credential, now);
             } else if status == 401 {
@@ -436,10 +554,7 @@ impl Permit<'_> {
         if invalid {
             credential.invalid.add(now, policy.invalid_window);
         }
-        let bucket_id = headers
-            .get("x-ratelimit-bucket")
-            .and_then(|value| value.to_str().ok())
-            .filter(|id| id.len() <= 64);
+        let bucket_id = answer.bucket.as_deref();
         if let Some(shared) = bucket_id.and_then(|id| share_bucket(credential, &self.route, id)) {
             // The route now uses the bucket it shares with others: what this
             // answer said applies there too, unless a request holds it now
@@ -459,7 +574,7 @@ impl Permit<'_> {
 /// each channel has its own: one channel's burst must not hold another's.
 fn share_bucket(credential: &mut CredentialState, route: &str, id: &str) -> Option<SharedBucket> {
     let current = Arc::clone(&credential.routes.get(route)?.bucket);
-    let id = format!("{id}@{}", major_parameter(route));
+    let id = bucket_key(id, route);
     match credential.bucket_ids.get(&id).and_then(Weak::upgrade) {
         Some(shared) if !Arc::ptr_eq(&shared, &current) => {
             credential.routes.get_mut(route)?.bucket = Arc::clone(&shared);
@@ -792,6 +907,73 @@ mod tests {
             "GET/api/v10/invites/:id"
         );
         assert!(route_key("GET", &format!("/{}", "é".repeat(500))).len() <= MAX_ROUTE_KEY);
+    }
+
+    #[test]
+    fn an_answer_is_read_once_with_its_numbers_clamped() {
+        let max = Duration::from_secs(3_600);
+        let read = AnswerLimits::parse(
+            429,
+            &headers(&[
+                ("x-ratelimit-bucket", "abcd"),
+                ("x-ratelimit-remaining", "3"),
+                ("retry-after", "1e300"),
+            ]),
+            max,
+        );
+        assert_eq!(
+            read,
+            AnswerLimits {
+                bucket: Some("abcd".to_owned()),
+                remaining: Some(0),
+                reset_after: Some(max),
+                invalid: true,
+                success: false,
+            }
+        );
+        let shared = AnswerLimits::parse(
+            429,
+            &headers(&[
+                ("x-ratelimit-scope", "shared"),
+                ("x-ratelimit-bucket", &"b".repeat(65)),
+                ("x-ratelimit-reset-after", "-2"),
+            ]),
+            max,
+        );
+        assert!(!shared.invalid, "Discord does not count shared 429s");
+        assert_eq!(shared.bucket, None, "too long an id is ignored");
+        assert_eq!(shared.reset_after, Some(Duration::ZERO));
+        let fine = AnswerLimits::parse(204, &headers(&[("x-ratelimit-remaining", "NaN")]), max);
+        assert!(fine.success && !fine.invalid && fine.remaining.is_none());
+        assert_eq!(
+            bucket_key("b", &route_key("GET", "/api/v10/channels/9/pins")),
+            "b@9"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_trait_object_learns_as_the_limiter_does() {
+        let limiter: Arc<dyn RateLimiter> = Arc::new(DiscordLimiter::default());
+        let started = Instant::now();
+        let permit = limiter
+            .acquire(Some(b"Bot a"), "GET", ME, None)
+            .await
+            .unwrap();
+        permit
+            .report(
+                200,
+                &headers(&[
+                    ("x-ratelimit-bucket", "b1"),
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset-after", "1"),
+                ]),
+            )
+            .await;
+        limiter
+            .acquire(Some(b"Bot a"), "GET", ME, None)
+            .await
+            .unwrap();
+        assert_eq!(started.elapsed(), Duration::from_millis(1050));
     }
 
     #[tokio::test(start_paused = true)]

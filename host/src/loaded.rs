@@ -12,7 +12,7 @@ use crate::egress::EgressPool;
 use crate::engine::{compile, compile_file};
 use crate::error::Error;
 use crate::instance::{InstanceLimits, InstancePlan, InstanceState, linked};
-use crate::limiter::DiscordLimiter;
+use crate::limiter::RateLimiter;
 
 /// The exports a [`Loaded`] component is used through, made from its
 /// pre-linked instance: the contract's (`Connector`) or an HTTP handler's
@@ -67,7 +67,7 @@ impl<P> Loaded<P> {
 
     /// This component sending every outgoing request through `limiter`,
     /// shared by all its instances (and anything else given the same one).
-    pub fn with_limiter(mut self, limiter: Arc<DiscordLimiter>) -> Self {
+    pub fn with_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.plan.set_limiter(limiter);
         self
     }

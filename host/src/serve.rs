@@ -46,6 +46,29 @@ impl Exports for ProxyPre<InstanceState> {
     }
 }
 
+/// Looks at each request's head before the component does, and changes it
+/// or answers instead: how a host adds what the component must never hold,
+/// such as a connected account's token, which the host keeps.
+pub trait RequestHook: Send + Sync {
+    /// Changes `head` (its headers, say), or refuses the request.
+    fn prepare<'a>(
+        &'a self,
+        head: &'a mut http::request::Parts,
+    ) -> Pin<Box<dyn Future<Output = Result<(), HookRefusal>> + Send + 'a>>;
+}
+
+/// A hook's answer instead of the component's: a JSON error in the
+/// REST/MCP component's shape.
+#[derive(Clone, Debug)]
+pub struct HookRefusal {
+    /// The HTTP status.
+    pub status: u16,
+    /// The error kind, as the contract names them (`unauthorized`, say).
+    pub kind: &'static str,
+    /// What went wrong, for the caller; never a token.
+    pub message: String,
+}
+
 /// What a server allows its clients, so that none can stop it: slow or
 /// silent connections, slow bodies and a flood of requests each meet a
 /// bound. [`Server::serve`] and [`Server::bind`] use the defaults.
@@ -150,12 +173,24 @@ impl Server {
         listener: TcpListener,
         limits: ServeLimits,
     ) -> Result<(), Error> {
+        self.serve_with_hook(listener, limits, None).await
+    }
+
+    /// Serves HTTP/1.1 on `listener` with `limits`, each request's head
+    /// first through `hook` (when there is one), until the task is dropped.
+    pub async fn serve_with_hook(
+        self,
+        listener: TcpListener,
+        limits: ServeLimits,
+        hook: Option<Arc<dyn RequestHook>>,
+    ) -> Result<(), Error> {
         limits.check()?;
         let env = self.plan.env()?;
         let serving = Arc::new(Serving {
             server: self,
             env,
             limits,
+            hook,
         });
         let max_connections = fit_to_file_limit(limits.max_connections);
         if max_connections < limits.max_connections {
@@ -223,12 +258,24 @@ impl Server {
         address: SocketAddr,
         limits: ServeLimits,
     ) -> Result<(SocketAddr, tokio::task::JoinHandle<Result<(), Error>>), Error> {
+        self.bind_with_hook(address, limits, None).await
+    }
+
+    /// Binds `address` and serves on it with `limits` and `hook` (see
+    /// [`serve_with_hook`](Self::serve_with_hook)); returns the bound
+    /// address and the serving task.
+    pub async fn bind_with_hook(
+        self,
+        address: SocketAddr,
+        limits: ServeLimits,
+        hook: Option<Arc<dyn RequestHook>>,
+    ) -> Result<(SocketAddr, tokio::task::JoinHandle<Result<(), Error>>), Error> {
         limits.check()?;
         let listener = TcpListener::bind(address).await.map_err(Error::setup)?;
         let bound = listener.local_addr().map_err(Error::setup)?;
         Ok((
             bound,
-            tokio::spawn(self.serve_with_limits(listener, limits)),
+            tokio::spawn(self.serve_with_hook(listener, limits, hook)),
         ))
     }
 }
@@ -238,6 +285,7 @@ struct Serving {
     server: Server,
     env: Vec<(String, String)>,
     limits: ServeLimits,
+    hook: Option<Arc<dyn RequestHook>>,
 }
 
 /// Serves one connection until it ends, or until it is closed to make room
@@ -642,6 +690,8 @@ enum Refusal {
     Saturated { waited: Duration },
     /// The host failed to run the component.
     Host(Error),
+    /// The server's [`RequestHook`] answered instead of the component.
+    Hook(HookRefusal),
 }
 
 impl Refusal {
@@ -696,6 +746,11 @@ impl Refusal {
                 error_body("transport", &error.to_string(), None),
                 Vec::new(),
             ),
+            Self::Hook(refusal) => (
+                refusal.status,
+                error_body(refusal.kind, &refusal.message, None),
+                Vec::new(),
+            ),
         };
         let mut response = hyper::Response::builder()
             .status(status)
@@ -746,13 +801,14 @@ impl Serving {
     }
 
     /// The request with its whole body, read before the request takes an
-    /// instance slot, so a slow client holds a connection, never a slot.
+    /// instance slot, so a slow client holds a connection, never a slot;
+    /// then its head through the hook.
     async fn read_body(
         &self,
         request: hyper::Request<Incoming>,
     ) -> Result<hyper::Request<Full<Bytes>>, Refusal> {
         let max = self.limits.max_body_bytes;
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
         let declared = parts
             .headers
             .get(hyper::header::CONTENT_LENGTH)
@@ -771,6 +827,9 @@ impl Serving {
             }
             Err(error) => return Err(Refusal::BodyBroken(error)),
         };
+        if let Some(hook) = &self.hook {
+            hook.prepare(&mut parts).await.map_err(Refusal::Hook)?;
+        }
         Ok(hyper::Request::from_parts(parts, Full::new(body)))
     }
 

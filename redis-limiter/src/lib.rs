@@ -220,6 +220,24 @@ pub fn fallback_policy(policy: &LimiterPolicy, replicas: usize) -> LimiterPolicy
     }
 }
 
+/// Whether `url` names a Redis server (`redis://`, `rediss://`,
+/// `redis+unix://`, `unix://`), so a host can choose this limiter by its
+/// URL and keep the in-process one otherwise.
+pub fn is_redis_url(url: &str) -> bool {
+    let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+    [
+        "redis",
+        "rediss",
+        "redis+unix",
+        "unix",
+        "valkey",
+        "valkeys",
+        "valkey+unix",
+    ]
+    .iter()
+    .any(|known| scheme.eq_ignore_ascii_case(known))
+}
+
 /// How long the random secret lives after the last request that used it.
 const SECRET_TTL: Duration = Duration::from_secs(30 * 24 * 3_600);
 
@@ -280,10 +298,11 @@ pub struct RedisLimiter {
 }
 
 impl RedisLimiter {
-    /// A limiter on the Redis server at `url` (`redis://[:PASSWORD@]HOST[:PORT][/DB]`,
-    /// `rediss://` for TLS if the redis crate was built with it, and
-    /// optionally `?fallback_replicas=N`). Only reads the URL: the
-    /// connection is made on first use.
+    /// A limiter on the Redis server at `url`
+    /// (`redis://[USER][:PASSWORD@]HOST[:PORT][/DB]`, optionally with
+    /// `?fallback_replicas=N`, which overrides the option). `rediss://`
+    /// (TLS) is refused: this build of the redis crate has no TLS. Only
+    /// reads the URL: the connection is made on first use.
     pub fn open(url: &str, options: RedisLimiterOptions) -> Result<Self, Error> {
         let mut options = options;
         let (client_url, replicas) = url::split_options(url).map_err(|parameter| Error {
@@ -367,7 +386,14 @@ impl RedisLimiter {
                     shared.note(shared.health().succeeded(), None);
                     return decided.map(|permit| Box::new(permit) as Box<dyn RatePermit + 'l>);
                 }
-                Err(Failure::Deadline) => {}
+                // Too little time was left for Redis to answer: the
+                // request would have none to run either, and deciding it
+                // locally would let it past the shared state.
+                Err(Failure::Deadline) => {
+                    return Err(Refusal::WouldMissDeadline {
+                        wait: deadline.saturating_duration_since(Instant::now()),
+                    });
+                }
                 Err(failure) => shared.failed(&failure),
             }
         }
@@ -788,6 +814,15 @@ mod tests {
             8,
         );
         assert_eq!(tiny.global_per_second, 1, "never zero");
+    }
+
+    #[test]
+    fn redis_urls_are_told_apart() {
+        assert!(is_redis_url("redis://127.0.0.1:6379/0"));
+        assert!(is_redis_url("rediss://:pw@cache.internal/"));
+        assert!(is_redis_url("redis+unix:///run/redis.sock"));
+        assert!(!is_redis_url("postgres://user:pw@db/"));
+        assert!(!is_redis_url("memory"));
     }
 
     #[test]

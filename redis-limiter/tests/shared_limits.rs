@@ -271,6 +271,44 @@ async fn invalid_requests_are_counted_for_the_whole_fleet() {
     assert_eq!(one.stats().decided_by_fallback, 0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_reset_headers_are_clamped_and_never_outwait_the_deadline() {
+    let Some(redis) = Redis::start() else { return };
+    let (one, two) = replicas(&redis, LimiterPolicy::default());
+    for value in ["1e300", "inf", "NaN", "-5", "1e9"] {
+        let token = format!("Bot {value}");
+        one.acquire(Some(token.as_bytes()), "GET", MESSAGES, None)
+            .await
+            .unwrap()
+            .report(
+                429,
+                &headers(&[
+                    ("x-ratelimit-remaining", "-1e400"),
+                    ("x-ratelimit-reset-after", value),
+                    ("retry-after", value),
+                ]),
+            )
+            .await;
+        let started = Instant::now();
+        let next = two
+            .acquire(
+                Some(token.as_bytes()),
+                "GET",
+                MESSAGES,
+                within(Duration::from_secs(1)),
+            )
+            .await;
+        assert!(started.elapsed() <= Duration::from_millis(1_100), "{value}");
+        if let Err(refusal) = next {
+            assert!(
+                matches!(refusal, Refusal::WouldMissDeadline { wait } if wait <= Duration::from_secs(3_601)),
+                "{value}: {refusal:?}"
+            );
+        }
+    }
+    assert_eq!(two.stats().decided_by_fallback, 0);
+}
+
 /// Every key in `redis`, from `KEYS *` in the raw protocol.
 fn keys(redis: &Redis) -> Vec<String> {
     let answer = redis.command("KEYS *");

@@ -14,11 +14,19 @@
 //! flight). Revokes take the same lease, so a refresh in flight can never
 //! bring a revoked connection back; the rotated pair is written with a
 //! compare-and-swap on the refresh token it replaces, and a pair the store
-//! could not take is kept in memory until it can: no pair Discord issued
-//! is dropped.
+//! could not take (a busy SQLite file, an unreachable PostgreSQL) is kept
+//! in memory and written on the key's next use: no pair Discord issued is
+//! dropped.
+//!
+//! The lease is given back explicitly when a refresh or revoke ends; a
+//! call cancelled while holding it gives it back from a spawned task, and
+//! a process that dies holding it blocks others until it expires
+//! ([`Authorizer::with_lease_ttl`], 60 s at most). Each lease taken has a
+//! holder name of its own, so a late release never drops a newer lease.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -55,15 +63,26 @@ impl std::fmt::Debug for PendingLink {
 
 type Flight = Arc<tokio::sync::Mutex<()>>;
 
-/// How long a refresh lease lasts: longer than any refresh call takes, so
-/// a holder that crashed keeps others waiting at most this long.
+/// How long a refresh lease lasts by default, and at most: longer than any
+/// refresh call takes, so a holder that crashed keeps others waiting at
+/// most this long.
 const LEASE_TTL: Duration = Duration::from_secs(60);
+
+/// The shortest lease [`Authorizer::with_lease_ttl`] takes.
+const MIN_LEASE_TTL: Duration = Duration::from_millis(100);
+
+/// How much longer than the lease's lifetime a caller waits for it: the
+/// holder's lease has expired by then, unless it is being renewed.
+const LEASE_WAIT_GRACE: Duration = Duration::from_secs(5);
 
 /// How often a caller checks whether another process's lease ended.
 const LEASE_POLL: Duration = Duration::from_millis(25);
 
 /// How often a rotated pair is written before it is kept in memory.
 const WRITE_ATTEMPTS: u32 = 3;
+
+/// The pause between two of those attempts.
+const WRITE_RETRY_PAUSE: Duration = Duration::from_millis(50);
 
 /// A rotated pair the store has not taken yet, with the refresh token it
 /// replaces (for the compare-and-swap).
@@ -72,18 +91,41 @@ struct Unsaved {
     token: StoredToken,
 }
 
-/// The refresh lease of one key, given back when dropped.
-struct Lease<'a> {
-    store: &'a TokenStore,
-    key: &'a ConnectionKey,
-    holder: &'a str,
+/// The refresh lease of one key. [`release`](Lease::release) gives it
+/// back; dropped without that (its call was cancelled), it is given back
+/// from a spawned task, since `drop` cannot wait for the store.
+struct Lease {
+    store: Arc<TokenStore>,
+    key: ConnectionKey,
+    holder: String,
+    released: bool,
 }
 
-impl Drop for Lease<'_> {
+impl Lease {
+    async fn release(mut self) {
+        self.released = true;
+        release_lease(&self.store, &self.key, &self.holder).await;
+    }
+}
+
+impl Drop for Lease {
     fn drop(&mut self) {
-        if let Err(error) = self.store.release_lease(self.key, self.holder) {
-            tracing::warn!(connection = %self.key, %error, "could not release a refresh lease; it expires by itself");
+        if self.released {
+            return;
         }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // no runtime to release it on: it expires by itself
+        };
+        let store = Arc::clone(&self.store);
+        let key = self.key.clone();
+        let holder = std::mem::take(&mut self.holder);
+        runtime.spawn(async move { release_lease(&store, &key, &holder).await });
+    }
+}
+
+async fn release_lease(store: &TokenStore, key: &ConnectionKey, holder: &str) {
+    if let Err(error) = store.release_lease(key, holder).await {
+        tracing::warn!(connection = %key, %error, "could not release a refresh lease; it expires by itself");
     }
 }
 
@@ -94,8 +136,11 @@ pub struct Authorizer {
     clients: ClientRegistry,
     refresh_margin: Duration,
     flights: Mutex<HashMap<ConnectionKey, Weak<tokio::sync::Mutex<()>>>>,
-    /// This authorizer's name on the leases it takes.
+    /// This authorizer's name on the leases it takes (each lease adds a
+    /// number of its own).
     holder: String,
+    leases_taken: AtomicU64,
+    lease_ttl: Duration,
     unsaved: Mutex<HashMap<ConnectionKey, Unsaved>>,
 }
 
@@ -103,6 +148,9 @@ impl Authorizer {
     /// The default refresh margin: a token expiring within it is refreshed
     /// before use.
     pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+    /// The default lifetime of a refresh lease, and the longest one.
+    pub const DEFAULT_LEASE_TTL: Duration = LEASE_TTL;
 
     /// An authorizer over `connector`, keeping tokens in `store`.
     pub fn new(connector: Connector, store: Arc<TokenStore>, clients: ClientRegistry) -> Self {
@@ -117,6 +165,8 @@ impl Authorizer {
                 std::process::id(),
                 std::hash::RandomState::new().hash_one(Instant::now())
             ),
+            leases_taken: AtomicU64::new(0),
+            lease_ttl: LEASE_TTL,
             unsaved: Mutex::new(HashMap::new()),
         }
     }
@@ -124,6 +174,15 @@ impl Authorizer {
     /// Refresh tokens expiring within `margin` before using them.
     pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
+        self
+    }
+
+    /// Take refresh leases for `ttl` (60 s by default), clamped to between
+    /// 100 ms and 60 s: how long a replica that died holding one blocks the
+    /// others. It must stay longer than a refresh call to Discord takes,
+    /// or two replicas could spend one refresh token.
+    pub fn with_lease_ttl(mut self, ttl: Duration) -> Self {
+        self.lease_ttl = ttl.clamp(MIN_LEASE_TTL, LEASE_TTL);
         self
     }
 
@@ -189,10 +248,12 @@ impl Authorizer {
             .exchange_code(&client, code, &pending.redirect_uri, &pending.code_verifier)
             .await?;
         let stored = stored(token);
-        self.store.put(
-            &ConnectionKey::new(&pending.connection, identifier),
-            &stored,
-        )?;
+        self.store
+            .put(
+                &ConnectionKey::new(&pending.connection, identifier),
+                &stored,
+            )
+            .await?;
         Ok(stored)
     }
 
@@ -221,7 +282,7 @@ impl Authorizer {
     /// A usable access token for `key`, refreshed first if it expires
     /// within the margin.
     pub async fn access_token(&self, key: &ConnectionKey) -> Result<String, Error> {
-        let token = self.current(key)?;
+        let token = self.current(key).await?;
         if token.expires_within(self.refresh_margin) {
             return self.refresh(key, &token.access_token).await;
         }
@@ -230,11 +291,11 @@ impl Authorizer {
 
     /// `key`'s token: the store's, or a rotated pair it could not take yet
     /// (written now if it can be).
-    fn current(&self, key: &ConnectionKey) -> Result<StoredToken, Error> {
-        if let Some(token) = self.flush_unsaved(key) {
+    async fn current(&self, key: &ConnectionKey) -> Result<StoredToken, Error> {
+        if let Some(token) = self.flush_unsaved(key).await {
             return Ok(token);
         }
-        let token = self.store.get(key)?.ok_or_else(|| {
+        let token = self.store.get(key).await?.ok_or_else(|| {
             Error::new(ErrorKind::NotConnected {
                 account: key.to_string(),
             })
@@ -253,32 +314,43 @@ impl Authorizer {
 
     /// Tries again to store `key`'s pair kept in memory; returns it while
     /// the store still cannot take it.
-    fn flush_unsaved(&self, key: &ConnectionKey) -> Option<StoredToken> {
-        let mut unsaved = self.unsaved();
-        let pending = unsaved.get(key)?;
-        match self
-            .store
-            .replace_if(key, &pending.replaces, &pending.token)
-        {
+    async fn flush_unsaved(&self, key: &ConnectionKey) -> Option<StoredToken> {
+        let (replaces, token) = {
+            let unsaved = self.unsaved();
+            let pending = unsaved.get(key)?;
+            (pending.replaces.clone(), pending.token.clone())
+        };
+        match self.store.replace_if(key, &replaces, &token).await {
             Ok(_) => {
-                unsaved.remove(key);
+                // Written, or the row moved on (revoked, or written by an
+                // earlier flush): either way the store now has the say.
+                let mut unsaved = self.unsaved();
+                if unsaved
+                    .get(key)
+                    .is_some_and(|kept| kept.replaces == replaces && kept.token == token)
+                {
+                    unsaved.remove(key);
+                }
                 None
             }
-            Err(_) => Some(pending.token.clone()),
+            Err(_) => Some(token),
         }
     }
 
     /// Stores the pair that replaced `replaced`, retrying a busy store and
     /// keeping the pair in memory if it still cannot be written.
-    fn save_rotated(
+    async fn save_rotated(
         &self,
         key: &ConnectionKey,
         replaced: &str,
         fresh: &StoredToken,
     ) -> Result<(), Error> {
         let mut last_error = None;
-        for _ in 0..WRITE_ATTEMPTS {
-            match self.store.replace_if(key, replaced, fresh) {
+        for attempt in 0..WRITE_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(WRITE_RETRY_PAUSE).await;
+            }
+            match self.store.replace_if(key, replaced, fresh).await {
                 Ok(true) => return Ok(()),
                 Ok(false) => {
                     return Err(Error::new(ErrorKind::NotConnected {
@@ -302,25 +374,32 @@ impl Authorizer {
     }
 
     /// Waits for `key`'s refresh lease in the store (held by another
-    /// process, or another authorizer, at most [`LEASE_TTL`]).
-    async fn lease<'a>(&'a self, key: &'a ConnectionKey) -> Result<Lease<'a>, Error> {
+    /// process, or another authorizer, at most the lease's lifetime, plus
+    /// a grace period).
+    async fn lease(&self, key: &ConnectionKey) -> Result<Lease, Error> {
+        let holder = format!(
+            "{}-{}",
+            self.holder,
+            self.leases_taken.fetch_add(1, Ordering::Relaxed)
+        );
         let started = Instant::now();
-        while !self.store.try_lease(key, &self.holder, LEASE_TTL)? {
-            if started.elapsed() > LEASE_TTL {
+        while !self.store.try_lease(key, &holder, self.lease_ttl).await? {
+            if started.elapsed() > self.lease_ttl + LEASE_WAIT_GRACE {
                 return Err(Error::with_source(
                     ErrorKind::Store,
                     format!(
-                        "{key}'s refresh lease stayed taken for {} s",
-                        LEASE_TTL.as_secs()
+                        "{key}'s refresh lease stayed taken for {} ms",
+                        started.elapsed().as_millis()
                     ),
                 ));
             }
             tokio::time::sleep(LEASE_POLL).await;
         }
         Ok(Lease {
-            store: &self.store,
-            key,
-            holder: &self.holder,
+            store: Arc::clone(&self.store),
+            key: key.clone(),
+            holder,
+            released: false,
         })
     }
 
@@ -350,31 +429,39 @@ impl Authorizer {
     async fn refresh(&self, key: &ConnectionKey, stale: &str) -> Result<String, Error> {
         let flight = self.flight(key);
         let _only_one_here = flight.lock().await;
-        let token = self.current(key)?;
+        let token = self.current(key).await?;
         if token.access_token != stale {
             return Ok(token.access_token);
         }
-        let _only_one_anywhere = self.lease(key).await?;
-        let token = self.current(key)?;
+        let only_one_anywhere = self.lease(key).await?;
+        let refreshed = self.refresh_leased(key, stale).await;
+        only_one_anywhere.release().await;
+        refreshed
+    }
+
+    /// [`refresh`](Self::refresh)'s work once it holds the lease.
+    async fn refresh_leased(&self, key: &ConnectionKey, stale: &str) -> Result<String, Error> {
+        let token = self.current(key).await?;
         if token.access_token != stale {
             return Ok(token.access_token);
         }
         let Some(refresh_token) = token.refresh_token.as_deref() else {
-            self.store.mark_needs_reauthorization(key)?;
+            self.store.mark_needs_reauthorization(key).await?;
             return Err(needs_reauthorization(key, "no refresh token"));
         };
         let client = self.clients.get(&key.connection)?.client();
         match self.connector.refresh_token(&client, refresh_token).await {
             Ok(token) => {
                 let fresh = stored(token);
-                self.save_rotated(key, refresh_token, &fresh)?;
+                self.save_rotated(key, refresh_token, &fresh).await?;
                 tracing::info!(connection = %key, "refreshed an access token");
                 Ok(fresh.access_token)
             }
             Err(error) if is_dead_grant(&error) => {
                 if self
                     .store
-                    .mark_needs_reauthorization_if(key, refresh_token)?
+                    .mark_needs_reauthorization_if(key, refresh_token)
+                    .await?
                 {
                     let reason = error
                         .component()
@@ -383,7 +470,7 @@ impl Authorizer {
                 }
                 // The row no longer holds the token that failed: someone
                 // else rotated it, and what they stored is good.
-                Ok(self.current(key)?.access_token)
+                Ok(self.current(key).await?.access_token)
             }
             Err(error) => Err(error.into()),
         }
@@ -425,9 +512,16 @@ impl Authorizer {
     pub async fn revoke(&self, key: &ConnectionKey) -> Result<(), Error> {
         let flight = self.flight(key);
         let _only_one_here = flight.lock().await;
-        let _only_one_anywhere = self.lease(key).await?;
-        self.flush_unsaved(key);
-        let token = self.store.get(key)?.ok_or_else(|| {
+        let only_one_anywhere = self.lease(key).await?;
+        let revoked = self.revoke_leased(key).await;
+        only_one_anywhere.release().await;
+        revoked
+    }
+
+    /// [`revoke`](Self::revoke)'s work once it holds the lease.
+    async fn revoke_leased(&self, key: &ConnectionKey) -> Result<(), Error> {
+        self.flush_unsaved(key).await;
+        let token = self.store.get(key).await?.ok_or_else(|| {
             Error::new(ErrorKind::NotConnected {
                 account: key.to_string(),
             })
@@ -439,7 +533,7 @@ impl Authorizer {
             .unwrap_or(&token.access_token);
         self.connector.revoke_token(&client, revoked).await?;
         self.unsaved().remove(key);
-        self.store.remove(key)?;
+        self.store.remove(key).await?;
         Ok(())
     }
 }

@@ -265,6 +265,7 @@ async fn a_stored_connection_about_to_expire_is_refreshed_once() {
     let row = authorizer
         .store()
         .get(&ConnectionKey::new("discord", "ada"))
+        .await
         .unwrap()
         .unwrap();
     assert_ne!(

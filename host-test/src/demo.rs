@@ -457,14 +457,16 @@ async fn oauth_flow(
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let before = authorizer
         .store()
-        .get(&key)?
+        .get(&key)
+        .await?
         .map(|token| token.access_token);
     let guilds = authorizer
         .execute_tool(&key, "discord_list_my_guilds", r#"{"limit": 2}"#)
         .await?;
     let after = authorizer
         .store()
-        .get(&key)?
+        .get(&key)
+        .await?
         .map(|token| token.access_token);
     anyhow::ensure!(before != after, "the token was not refreshed");
     ok("expiry", "the token was about to expire".to_owned());

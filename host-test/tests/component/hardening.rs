@@ -65,7 +65,7 @@ async fn two_processes_refreshing_one_connection_make_one_refresh() {
     assert!(one.is_ok(), "{:?}", one.err().map(|e| e.to_string()));
     assert!(two.is_ok(), "{:?}", two.err().map(|e| e.to_string()));
     assert_eq!(sandbox.token_requests("refresh_token"), 1);
-    let row = first.store().get(&key).unwrap().unwrap();
+    let row = first.store().get(&key).await.unwrap().unwrap();
     assert!(!row.needs_reauthorization, "fresh tokens are not marked");
 }
 
@@ -87,7 +87,7 @@ async fn a_revoke_during_a_refresh_stays_revoked() {
     let (fresh, revoked) = tokio::join!(refresh, revoke);
     revoked.expect("the revoke succeeds");
     assert!(
-        revoker.store().get(&key).unwrap().is_none(),
+        revoker.store().get(&key).await.unwrap().is_none(),
         "the refresh in flight did not bring the tokens back"
     );
     if let Ok(fresh) = fresh {
@@ -157,7 +157,7 @@ async fn a_rotated_pair_survives_a_busy_store() {
         1,
         "no refresh with a spent token"
     );
-    let row = authorizer.store().get(&key).unwrap().unwrap();
+    let row = authorizer.store().get(&key).await.unwrap().unwrap();
     assert_ne!(
         row.refresh_token, stored.refresh_token,
         "the rotated pair reached the store"
@@ -397,7 +397,7 @@ async fn long_distinct_proxy_paths_and_tokens_leave_the_limiter_bounded() {
         ..LimiterPolicy::default()
     };
     let limiter = Arc::new(DiscordLimiter::new(policy));
-    let connector = connector.with_limiter(Arc::clone(&limiter));
+    let connector = connector.with_limiter(limiter.clone());
     for n in 0..300 {
         let request = ProxyRequest {
             method: "GET".to_owned(),

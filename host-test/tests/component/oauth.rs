@@ -432,6 +432,7 @@ async fn a_mismatched_state_exchanges_nothing() {
         authorizer
             .store()
             .get(&ConnectionKey::new("discord", "mallory"))
+            .await
             .unwrap()
             .is_none()
     );
@@ -453,7 +454,7 @@ async fn a_token_near_expiry_is_refreshed_before_use() {
         1,
         "expiring within the margin: refreshed first"
     );
-    let fresh = authorizer.store().get(&key).unwrap().unwrap();
+    let fresh = authorizer.store().get(&key).await.unwrap().unwrap();
     assert_ne!(fresh.access_token, stored.access_token);
     assert_ne!(fresh.refresh_token, stored.refresh_token);
 }
@@ -501,7 +502,7 @@ async fn a_401_refreshes_once_and_retries() {
         access_token: "sbx-at.no-longer-valid".to_owned(),
         ..stored
     };
-    authorizer.store().put(&key, &stale).unwrap();
+    authorizer.store().put(&key, &stale).await.unwrap();
     let result = authorizer
         .execute_tool(&key, "discord_get_my_user", "{}")
         .await;
@@ -521,7 +522,7 @@ async fn a_failed_refresh_asks_for_reauthorization() {
         expires_at: SystemTime::now() - Duration::from_secs(1),
         needs_reauthorization: false,
     };
-    authorizer.store().put(&key, &dead).unwrap();
+    authorizer.store().put(&key, &dead).await.unwrap();
     let error = authorizer
         .execute_tool(&key, "discord_get_my_user", "{}")
         .await
@@ -539,6 +540,7 @@ async fn a_failed_refresh_asks_for_reauthorization() {
         authorizer
             .store()
             .get(&key)
+            .await
             .unwrap()
             .unwrap()
             .needs_reauthorization
@@ -567,7 +569,7 @@ async fn revoking_a_connection_forgets_it() {
     let stored = connect(&authorizer, "barbara").await;
     let key = ConnectionKey::new("discord", "barbara");
     authorizer.revoke(&key).await.unwrap();
-    assert!(authorizer.store().get(&key).unwrap().is_none());
+    assert!(authorizer.store().get(&key).await.unwrap().is_none());
     let error = connector
         .execute_tool(
             "discord_get_my_user",
@@ -588,8 +590,8 @@ async fn revoking_a_connection_forgets_it() {
     ));
 }
 
-#[test]
-fn the_store_file_is_private_and_tokens_stay_out_of_debug() {
+#[tokio::test]
+async fn the_store_file_is_private_and_tokens_stay_out_of_debug() {
     let path =
         std::env::temp_dir().join(format!("discord-host-store-{}.sqlite3", std::process::id()));
     let _ = std::fs::remove_file(&path);
@@ -602,7 +604,7 @@ fn the_store_file_is_private_and_tokens_stay_out_of_debug() {
         needs_reauthorization: false,
     };
     let key = ConnectionKey::new("discord", "u");
-    store.put(&key, &token).unwrap();
+    store.put(&key, &token).await.unwrap();
     drop(store);
     #[cfg(unix)]
     {
@@ -611,13 +613,14 @@ fn the_store_file_is_private_and_tokens_stay_out_of_debug() {
         assert_eq!(mode, 0o600);
     }
     let reopened = TokenStore::open(&path).unwrap();
-    let listed = reopened.list().unwrap();
+    let listed = reopened.list().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].0, key);
     assert_eq!(listed[0].1.access_token, "secret-access");
     assert_eq!(
         reopened
             .get(&key)
+            .await
             .unwrap()
             .unwrap()
             .refresh_token

@@ -1,88 +1,20 @@
-//! The host's token store: OAuth tokens keyed by (connection, identifier),
-//! kept in SQLite, in a file only its owner can read.
+//! The SQLite backend: tokens in a file only its owner can read (or in
+//! memory), for the processes of one machine. Its lease and
+//! compare-and-swap rely on SQLite's file locks, so they order processes
+//! sharing the file, not replicas on other machines (that is what the
+//! PostgreSQL backend is for).
 //!
-//! ```
-//! use discord_accounts::{ConnectionKey, StoredToken, TokenStore};
-//! use std::time::{Duration, SystemTime};
-//!
-//! let store = TokenStore::in_memory()?;
-//! let key = ConnectionKey::new("discord", "user-42");
-//! store.put(&key, &StoredToken {
-//!     access_token: "at".into(),
-//!     refresh_token: Some("rt".into()),
-//!     scopes: vec!["identify".into()],
-//!     expires_at: SystemTime::now() + Duration::from_secs(3600),
-//!     needs_reauthorization: false,
-//! })?;
-//! assert_eq!(store.get(&key)?.unwrap().scopes, ["identify"]);
-//! # Ok::<(), discord_accounts::Error>(())
-//! ```
+//! Calls run on the caller's thread, as they always have: a write waits at
+//! most the busy timeout (5 s) for another process's lock.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::{ConnectionKey, StoreFuture, StoredToken, TokenBackend};
 use crate::error::{Error, ErrorKind};
-
-/// Which user of which connection a token belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ConnectionKey {
-    /// The connection's name, such as `discord`.
-    pub connection: String,
-    /// The host's identifier for the user.
-    pub identifier: String,
-}
-
-impl ConnectionKey {
-    /// The key of `identifier` on `connection`.
-    pub fn new(connection: impl Into<String>, identifier: impl Into<String>) -> Self {
-        Self {
-            connection: connection.into(),
-            identifier: identifier.into(),
-        }
-    }
-}
-
-impl fmt::Display for ConnectionKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.connection, self.identifier)
-    }
-}
-
-/// A user's tokens. `Debug` shows neither token.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StoredToken {
-    /// The access token.
-    pub access_token: String,
-    /// The single-use refresh token, if Discord gave one.
-    pub refresh_token: Option<String>,
-    /// The scopes granted.
-    pub scopes: Vec<String>,
-    /// When the access token expires.
-    pub expires_at: SystemTime,
-    /// Set when a refresh failed: only a new authorization helps.
-    pub needs_reauthorization: bool,
-}
-
-impl StoredToken {
-    /// Whether the access token expires within `margin` from now.
-    pub fn expires_within(&self, margin: Duration) -> bool {
-        SystemTime::now() + margin >= self.expires_at
-    }
-}
-
-impl fmt::Debug for StoredToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredToken")
-            .field("scopes", &self.scopes)
-            .field("expires_at", &self.expires_at)
-            .field("needs_reauthorization", &self.needs_reauthorization)
-            .finish_non_exhaustive()
-    }
-}
 
 /// Creates `path` with mode 0600, or checks the existing file: a regular
 /// file (never followed through a link) owned by this user, tightened to
@@ -136,9 +68,12 @@ fn store_error(error: rusqlite::Error) -> Error {
     Error::with_source(ErrorKind::Store, error)
 }
 
-/// Tokens in SQLite.
-pub struct TokenStore {
+/// Tokens in SQLite: the [`TokenBackend`] of
+/// [`TokenStore::open`](super::TokenStore::open) and its siblings.
+pub struct SqliteBackend {
     connection: Mutex<Connection>,
+    /// The file's path as given, or `:memory:`.
+    shown: String,
 }
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS tokens (
@@ -189,7 +124,7 @@ fn token_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredToken> {
 /// The default store's file name, in the user's data directory.
 const DEFAULT_FILE: &str = "tokens.sqlite3";
 
-impl TokenStore {
+impl SqliteBackend {
     /// Opens (or creates) the store at `path`. A new file is created with
     /// mode 0600 before SQLite writes a byte to it; an existing file that
     /// others may read is tightened to 0600. A file that another user owns
@@ -201,7 +136,10 @@ impl TokenStore {
         let path = path.as_ref();
         #[cfg(unix)]
         private_file(path)?;
-        Self::with(Connection::open(path).map_err(store_error)?)
+        Self::with(
+            Connection::open(path).map_err(store_error)?,
+            path.display().to_string(),
+        )
     }
 
     /// Where the default store lives: `tokens.sqlite3` in the user's data
@@ -239,14 +177,18 @@ impl TokenStore {
 
     /// A store that lives in memory, for tests and one-off runs.
     pub fn in_memory() -> Result<Self, Error> {
-        Self::with(Connection::open_in_memory().map_err(store_error)?)
+        Self::with(
+            Connection::open_in_memory().map_err(store_error)?,
+            ":memory:".to_owned(),
+        )
     }
 
-    fn with(connection: Connection) -> Result<Self, Error> {
+    fn with(connection: Connection, shown: String) -> Result<Self, Error> {
         connection.busy_timeout(BUSY_TIMEOUT).map_err(store_error)?;
         connection.execute_batch(SCHEMA).map_err(store_error)?;
         Ok(Self {
             connection: Mutex::new(connection),
+            shown,
         })
     }
 
@@ -257,7 +199,7 @@ impl TokenStore {
     }
 
     /// Saves `token` for `key`, replacing what was there.
-    pub fn put(&self, key: &ConnectionKey, token: &StoredToken) -> Result<(), Error> {
+    fn put_now(&self, key: &ConnectionKey, token: &StoredToken) -> Result<(), Error> {
         self.connection()
             .execute(
                 "INSERT OR REPLACE INTO tokens VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -276,7 +218,7 @@ impl TokenStore {
     }
 
     /// The token of `key`, if there is one.
-    pub fn get(&self, key: &ConnectionKey) -> Result<Option<StoredToken>, Error> {
+    fn get_now(&self, key: &ConnectionKey) -> Result<Option<StoredToken>, Error> {
         self.connection()
             .query_row(
                 "SELECT access_token, refresh_token, scopes, expires_at, needs_reauthorization
@@ -289,7 +231,7 @@ impl TokenStore {
     }
 
     /// Every stored key with its token, ordered by connection and identifier.
-    pub fn list(&self) -> Result<Vec<(ConnectionKey, StoredToken)>, Error> {
+    fn list_now(&self) -> Result<Vec<(ConnectionKey, StoredToken)>, Error> {
         let connection = self.connection();
         let mut statement = connection
             .prepare(
@@ -308,7 +250,7 @@ impl TokenStore {
     }
 
     /// Flags `key` as needing a new authorization.
-    pub fn mark_needs_reauthorization(&self, key: &ConnectionKey) -> Result<(), Error> {
+    fn mark_needs_reauthorization_now(&self, key: &ConnectionKey) -> Result<(), Error> {
         self.connection().execute(
             "UPDATE tokens SET needs_reauthorization = 1 WHERE connection = ?1 AND identifier = ?2",
             params![key.connection, key.identifier],
@@ -318,7 +260,7 @@ impl TokenStore {
     }
 
     /// Forgets `key`'s tokens.
-    pub fn remove(&self, key: &ConnectionKey) -> Result<(), Error> {
+    fn remove_now(&self, key: &ConnectionKey) -> Result<(), Error> {
         self.connection()
             .execute(
                 "DELETE FROM tokens WHERE connection = ?1 AND identifier = ?2",
@@ -328,16 +270,10 @@ impl TokenStore {
         Ok(())
     }
 
-    /// How long writes wait for another process's lock on the file
-    /// (5 s by default).
-    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<(), Error> {
-        self.connection().busy_timeout(timeout).map_err(store_error)
-    }
-
     /// Replaces `key`'s tokens with `fresh` only while the row still holds
     /// `expected_refresh` (compare and swap): a row revoked or rotated by
     /// someone else meanwhile is left as it is. Whether it was replaced.
-    pub fn replace_if(
+    fn replace_if_now(
         &self,
         key: &ConnectionKey,
         expected_refresh: &str,
@@ -365,7 +301,7 @@ impl TokenStore {
 
     /// Flags `key` as needing a new authorization only while it still
     /// holds `failed_refresh`, the refresh token Discord refused.
-    pub fn mark_needs_reauthorization_if(
+    fn mark_needs_reauthorization_if_now(
         &self,
         key: &ConnectionKey,
         failed_refresh: &str,
@@ -384,7 +320,7 @@ impl TokenStore {
     /// Takes `key`'s refresh lease for `holder` until `ttl` from now, if no
     /// other holder has an unexpired one: the lock that orders refreshes
     /// and revokes of one connection across processes sharing the file.
-    pub fn try_lease(
+    fn try_lease_now(
         &self,
         key: &ConnectionKey,
         holder: &str,
@@ -406,7 +342,7 @@ impl TokenStore {
     }
 
     /// Gives up `holder`'s lease on `key`.
-    pub fn release_lease(&self, key: &ConnectionKey, holder: &str) -> Result<(), Error> {
+    fn release_lease_now(&self, key: &ConnectionKey, holder: &str) -> Result<(), Error> {
         self.connection()
             .execute(
                 "DELETE FROM refresh_leases WHERE connection = ?1 AND identifier = ?2 AND holder = ?3",
@@ -417,11 +353,75 @@ impl TokenStore {
     }
 }
 
+/// Each call runs when its future is first polled, on that thread.
+impl TokenBackend for SqliteBackend {
+    fn describe(&self) -> String {
+        self.shown.clone()
+    }
+
+    fn put<'a>(&'a self, key: &'a ConnectionKey, token: &'a StoredToken) -> StoreFuture<'a, ()> {
+        Box::pin(async move { self.put_now(key, token) })
+    }
+
+    fn get<'a>(&'a self, key: &'a ConnectionKey) -> StoreFuture<'a, Option<StoredToken>> {
+        Box::pin(async move { self.get_now(key) })
+    }
+
+    fn list(&self) -> StoreFuture<'_, Vec<(ConnectionKey, StoredToken)>> {
+        Box::pin(async move { self.list_now() })
+    }
+
+    fn mark_needs_reauthorization<'a>(&'a self, key: &'a ConnectionKey) -> StoreFuture<'a, ()> {
+        Box::pin(async move { self.mark_needs_reauthorization_now(key) })
+    }
+
+    fn remove<'a>(&'a self, key: &'a ConnectionKey) -> StoreFuture<'a, ()> {
+        Box::pin(async move { self.remove_now(key) })
+    }
+
+    fn replace_if<'a>(
+        &'a self,
+        key: &'a ConnectionKey,
+        expected_refresh: &'a str,
+        fresh: &'a StoredToken,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move { self.replace_if_now(key, expected_refresh, fresh) })
+    }
+
+    fn mark_needs_reauthorization_if<'a>(
+        &'a self,
+        key: &'a ConnectionKey,
+        failed_refresh: &'a str,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move { self.mark_needs_reauthorization_if_now(key, failed_refresh) })
+    }
+
+    fn try_lease<'a>(
+        &'a self,
+        key: &'a ConnectionKey,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move { self.try_lease_now(key, holder, ttl) })
+    }
+
+    fn release_lease<'a>(&'a self, key: &'a ConnectionKey, holder: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move { self.release_lease_now(key, holder) })
+    }
+
+    /// SQLite's busy timeout: how long writes wait for another process's
+    /// lock on the file (5 s by default).
+    fn set_busy_timeout(&self, timeout: Duration) -> Result<(), Error> {
+        self.connection().busy_timeout(timeout).map_err(store_error)
+    }
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     use super::*;
+    use crate::store::TokenStore;
 
     /// The uid that plays another user (`nobody`).
     const ANOTHER_USER: u32 = 65534;
@@ -462,7 +462,7 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
         std::os::unix::fs::chown(&path, Some(ANOTHER_USER), Some(ANOTHER_USER)).unwrap();
-        let error = TokenStore::open(&path).err().expect("refused");
+        let error = TokenStore::open(&path).expect_err("refused");
         assert!(matches!(error.kind(), ErrorKind::Store));
         let shown = shown(&error);
         assert!(shown.contains(&path.display().to_string()), "{shown}");
@@ -484,7 +484,7 @@ mod tests {
         }
         std::os::unix::fs::chown(&dir, Some(ANOTHER_USER), Some(ANOTHER_USER)).unwrap();
         let path = dir.join("tokens.sqlite3");
-        let error = TokenStore::open(&path).err().expect("refused");
+        let error = TokenStore::open(&path).expect_err("refused");
         assert!(matches!(error.kind(), ErrorKind::Store));
         let shown = shown(&error);
         assert!(shown.contains("owned by another user"), "{shown}");
@@ -496,9 +496,7 @@ mod tests {
     fn a_store_directory_others_may_write_is_refused() {
         let dir = private_scratch("loose-dir");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let error = TokenStore::open(dir.join("tokens.sqlite3"))
-            .err()
-            .expect("refused");
+        let error = TokenStore::open(dir.join("tokens.sqlite3")).expect_err("refused");
         assert!(matches!(error.kind(), ErrorKind::Store));
         assert!(
             shown(&error).contains("writable by group or others"),
@@ -516,7 +514,7 @@ mod tests {
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
         let path = dir.join("tokens.sqlite3");
         std::os::unix::fs::symlink(&target, &path).unwrap();
-        let error = TokenStore::open(&path).err().expect("refused");
+        let error = TokenStore::open(&path).expect_err("refused");
         assert!(shown(&error).contains("symbolic link"), "{}", shown(&error));
         let target = std::fs::metadata(&target).unwrap();
         assert_eq!(target.len(), 0);
@@ -550,8 +548,8 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
     }
 
-    #[test]
-    fn a_failed_write_shows_no_token() {
+    #[tokio::test]
+    async fn a_failed_write_shows_no_token() {
         let path = std::env::temp_dir().join(format!(
             "discord-accounts-broken-{}.sqlite3",
             std::process::id()
@@ -570,9 +568,10 @@ mod tests {
             needs_reauthorization: false,
         };
         let failures = [
-            store.put(&key, &token).unwrap_err(),
+            store.put(&key, &token).await.unwrap_err(),
             store
                 .replace_if(&key, "expected-refresh-secret", &token)
+                .await
                 .unwrap_err(),
         ];
         for error in failures {

@@ -3,11 +3,13 @@
 //!
 //! [`RedisLimiter`] is a [`RateLimiter`] for `discord_host`'s egress hook,
 //! as the in-process [`DiscordLimiter`] is, with the same policy
-//! ([`LimiterPolicy`]) and the same keys ([`route_key`](discord_host::limiter::route_key),
-//! [`bucket_key`](discord_host::limiter::bucket_key)), but with its state in
+//! ([`LimiterPolicy`]) and the same keys ([`route_key`],
+//! [`bucket_key`]), but with its state in
 //! Redis, so N replicas behind one IP respect one set of limits:
 //!
-//! - each credential's global limit (a log of its last second of requests);
+//! - each credential's global limit (a log of its last second of requests,
+//!   plus the policy's `reset_margin`: requests decided a second apart may
+//!   reach Discord less than a second apart);
 //! - each bucket's `remaining` and reset, learned from Discord's headers
 //!   and counted down as requests go out, so requests of a bucket run
 //!   concurrently while it has room; a bucket whose state is unknown (not
@@ -30,7 +32,7 @@
 //! | key | holds | expires |
 //! |---|---|---|
 //! | `secret` | the hashing key, when none is configured | 30 days after the last request |
-//! | `global:C` | the credential's requests of the last second (sorted set) | 2 s |
+//! | `global:C` | the credential's requests of the last second (sorted set) | about 2 s |
 //! | `route:C:R` | the bucket Discord named for the route | idle expiry (600 s) |
 //! | `bucket:C:B` | `remaining`, `reset_at` (hash) | after its reset, at least the idle expiry |
 //! | `probe:C:B` | the request learning an unknown bucket | its request's deadline |
@@ -65,6 +67,22 @@
 //! connection that fails. Nothing is needed at start: [`RedisLimiter::open`]
 //! only reads the URL and the connection is made on first use, so a replica
 //! starts while Redis is down.
+
+//!
+//! # What it does not promise
+//!
+//! - A decision whose answer is lost (Redis ran the script, the reply came
+//!   after the command timeout) spends its global slot and bucket unit;
+//!   if it took a bucket's probe, the bucket waits for the lock to expire
+//!   (its request's deadline plus a second, at most the policy's
+//!   `max_wait` plus a second).
+//! - A Redis that restarts empty forgets the buckets (relearned one probe
+//!   each) and the invalid-request counts; what replicas counted in
+//!   fallback stays local to them.
+//! - The fallback share assumes every replica fell back; with fewer
+//!   replicas than `fallback_replicas` the fleet is slower than it could
+//!   be, with more it can exceed Discord's limits while Redis is away.
+//! - Keys are named inside the scripts, so Redis Cluster is not supported.
 
 #![deny(missing_docs)]
 
@@ -591,7 +609,8 @@ impl Shared {
                 .arg(millis(policy.invalid_window))
                 .arg(millis(policy.idle_expiry))
                 .arg(millis(probe_for))
-                .arg(millis(SECRET_TTL));
+                .arg(millis(SECRET_TTL))
+                .arg(millis(Duration::from_secs(1) + policy.reset_margin));
             let answer: Vec<Value> = self
                 .bounded(deadline, invocation.invoke_async(&mut connection))
                 .await?;

@@ -22,6 +22,7 @@ local window = tonumber(ARGV[12])
 local idle = tonumber(ARGV[13])
 local probe_ms = tonumber(ARGV[14])
 local secret_ttl = tonumber(ARGV[15])
+local global_window = tonumber(ARGV[16])
 
 if secret ~= '' then
   if redis.call('GET', p .. 'secret') ~= secret then
@@ -123,12 +124,13 @@ if remaining == nil then
   end
 end
 
--- Discord's global limit per credential: a log of the last second.
+-- Discord's global limit per credential: a log of the last second (and a
+-- margin, for the requests' different times on the way to Discord).
 local global_key = p .. 'global:' .. c
-redis.call('ZREMRANGEBYSCORE', global_key, '-inf', now - 1000)
+redis.call('ZREMRANGEBYSCORE', global_key, '-inf', now - global_window)
 if redis.call('ZCARD', global_key) >= per_second then
   local oldest = redis.call('ZRANGE', global_key, 0, 0, 'WITHSCORES')
-  return {1, math.max(1, math.ceil(tonumber(oldest[2]) + 1000 - now))}
+  return {1, math.max(1, math.ceil(tonumber(oldest[2]) + global_window - now))}
 end
 
 local probe = 0
@@ -139,6 +141,6 @@ else
   redis.call('HINCRBY', bucket_key, 'remaining', -1)
 end
 redis.call('ZADD', global_key, now, nonce)
-redis.call('PEXPIRE', global_key, 2000)
+redis.call('PEXPIRE', global_key, global_window + 1000)
 redis.call('PEXPIRE', route_key, idle)
 return {0, probe, bucket}

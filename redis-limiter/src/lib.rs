@@ -109,15 +109,20 @@ use crate::scripts::{ACQUIRE, Budget, Decision, Hasher, REPORT, Unexpected, mill
 
 pub use crate::url::FALLBACK_REPLICAS_PARAMETER;
 
+/// The environment variable a host reads [`RedisLimiterOptions::secret`]
+/// from (the CLI does), so every replica hashes credentials alike.
+pub const SECRET_VARIABLE: &str = "DISCORD_LIMITER_SECRET";
+
 /// How the Redis limiter behaves, besides the [`LimiterPolicy`] it shares
 /// with the in-process limiter.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RedisLimiterOptions {
     /// The limits, as for [`DiscordLimiter`]. Its caps on remembered
     /// credentials and routes do not apply: every key expires instead.
     pub policy: LimiterPolicy,
     /// The key credentials are hashed with; every replica must have the
-    /// same. `None`: a random one kept in Redis (see the crate's docs).
+    /// same (a host reads it from [`SECRET_VARIABLE`]). `None`: a random
+    /// one kept in Redis (see the crate's docs).
     pub secret: Option<Vec<u8>>,
     /// Put before every key, so deployments can share a server.
     pub prefix: String,
@@ -133,6 +138,21 @@ pub struct RedisLimiterOptions {
     /// How often a request waiting for another's probe of a bucket asks
     /// again.
     pub poll_interval: Duration,
+}
+
+/// Never shows the secret.
+impl std::fmt::Debug for RedisLimiterOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisLimiterOptions")
+            .field("policy", &self.policy)
+            .field("secret", &self.secret.as_ref().map(|_| "<set>"))
+            .field("prefix", &self.prefix)
+            .field("fallback_replicas", &self.fallback_replicas)
+            .field("command_timeout", &self.command_timeout)
+            .field("retry_interval", &self.retry_interval)
+            .field("poll_interval", &self.poll_interval)
+            .finish()
+    }
 }
 
 impl Default for RedisLimiterOptions {
@@ -833,6 +853,20 @@ mod tests {
             8,
         );
         assert_eq!(tiny.global_per_second, 1, "never zero");
+    }
+
+    #[test]
+    fn the_options_never_show_the_secret() {
+        let options = RedisLimiterOptions {
+            secret: Some(b"hunter2-secret".to_vec()),
+            ..RedisLimiterOptions::default()
+        };
+        let text = format!("{options:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("104, 117"),
+            "{text}"
+        );
+        assert!(text.contains("<set>"));
     }
 
     #[test]

@@ -204,6 +204,49 @@ async fn the_global_limit_of_a_credential_holds_across_replicas() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_request_spends_neither_the_global_slot_nor_the_bucket() {
+    let Some(redis) = Redis::start() else { return };
+    let policy = LimiterPolicy {
+        global_per_second: 2,
+        ..LimiterPolicy::default()
+    };
+    let (one, two) = replicas(&redis, policy);
+    let auth = Some(TOKEN.as_bytes());
+    let started = Instant::now();
+    one.acquire(auth, "POST", MESSAGES, None)
+        .await
+        .unwrap()
+        .report(200, &bucket("abcd", 1, "5"))
+        .await;
+    one.acquire(auth, "GET", "/api/v10/other", None)
+        .await
+        .unwrap()
+        .report(200, &HeaderMap::new())
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    for _ in 0..5 {
+        let refused = two
+            .acquire(auth, "POST", MESSAGES, within(Duration::from_millis(50)))
+            .await;
+        assert!(matches!(refused, Err(Refusal::WouldMissDeadline { .. })));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A second after the first two, the global slots are free, and the
+    // bucket still has its one request.
+    tokio::time::sleep_until(started + Duration::from_millis(1_100)).await;
+    let at = Instant::now();
+    two.acquire(auth, "POST", MESSAGES, None).await.unwrap();
+    two.acquire(auth, "GET", "/api/v10/third", None)
+        .await
+        .unwrap();
+    assert!(
+        at.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        at.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_requests_are_counted_for_the_whole_fleet() {
     let Some(redis) = Redis::start() else { return };
     let policy = LimiterPolicy {

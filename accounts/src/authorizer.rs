@@ -22,7 +22,9 @@
 //! call cancelled while holding it gives it back from a spawned task, and
 //! a process that dies holding it blocks others until it expires
 //! ([`Authorizer::with_lease_ttl`], 60 s at most). Each lease taken has a
-//! holder name of its own, so a late release never drops a newer lease.
+//! holder name of its own, so a late release never drops a newer lease; a
+//! lease the store could not take back (it was down) is taken again under
+//! its old name by this authorizer's next refresh of the key.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -91,6 +93,12 @@ struct Unsaved {
     token: StoredToken,
 }
 
+/// The holder names of leases the store could not take back (it was busy
+/// or unreachable), by key: the next lease of the key reuses the name, so
+/// this authorizer takes its own stale lease again at once instead of
+/// waiting for it to expire.
+type Unreleased = Arc<Mutex<HashMap<ConnectionKey, String>>>;
+
 /// The refresh lease of one key. [`release`](Lease::release) gives it
 /// back; dropped without that (its call was cancelled), it is given back
 /// from a spawned task, since `drop` cannot wait for the store.
@@ -98,13 +106,14 @@ struct Lease {
     store: Arc<TokenStore>,
     key: ConnectionKey,
     holder: String,
+    unreleased: Unreleased,
     released: bool,
 }
 
 impl Lease {
     async fn release(mut self) {
         self.released = true;
-        release_lease(&self.store, &self.key, &self.holder).await;
+        give_back(&self.store, &self.key, &self.holder, &self.unreleased).await;
     }
 }
 
@@ -119,14 +128,22 @@ impl Drop for Lease {
         let store = Arc::clone(&self.store);
         let key = self.key.clone();
         let holder = std::mem::take(&mut self.holder);
-        runtime.spawn(async move { release_lease(&store, &key, &holder).await });
+        let unreleased = Arc::clone(&self.unreleased);
+        runtime.spawn(async move { give_back(&store, &key, &holder, &unreleased).await });
     }
 }
 
-async fn release_lease(store: &TokenStore, key: &ConnectionKey, holder: &str) {
+async fn give_back(store: &TokenStore, key: &ConnectionKey, holder: &str, unreleased: &Unreleased) {
     if let Err(error) = store.release_lease(key, holder).await {
         tracing::warn!(connection = %key, %error, "could not release a refresh lease; it expires by itself");
+        lock(unreleased).insert(key.clone(), holder.to_owned());
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Obtains, keeps, refreshes and uses users' OAuth tokens.
@@ -140,6 +157,7 @@ pub struct Authorizer {
     /// number of its own).
     holder: String,
     leases_taken: AtomicU64,
+    unreleased: Unreleased,
     lease_ttl: Duration,
     unsaved: Mutex<HashMap<ConnectionKey, Unsaved>>,
 }
@@ -166,6 +184,7 @@ impl Authorizer {
                 std::hash::RandomState::new().hash_one(Instant::now())
             ),
             leases_taken: AtomicU64::new(0),
+            unreleased: Unreleased::default(),
             lease_ttl: LEASE_TTL,
             unsaved: Mutex::new(HashMap::new()),
         }
@@ -377,11 +396,17 @@ impl Authorizer {
     /// process, or another authorizer, at most the lease's lifetime, plus
     /// a grace period).
     async fn lease(&self, key: &ConnectionKey) -> Result<Lease, Error> {
-        let holder = format!(
-            "{}-{}",
-            self.holder,
-            self.leases_taken.fetch_add(1, Ordering::Relaxed)
-        );
+        // A fresh name for each lease, so that a release left to a spawned
+        // task (a cancelled call) never drops a later lease of this key;
+        // the name of one the store could not take back, to take it again.
+        let stale = lock(&self.unreleased).remove(key);
+        let holder = stale.unwrap_or_else(|| {
+            format!(
+                "{}-{}",
+                self.holder,
+                self.leases_taken.fetch_add(1, Ordering::Relaxed)
+            )
+        });
         let started = Instant::now();
         while !self.store.try_lease(key, &holder, self.lease_ttl).await? {
             if started.elapsed() > self.lease_ttl + LEASE_WAIT_GRACE {
@@ -399,6 +424,7 @@ impl Authorizer {
             store: Arc::clone(&self.store),
             key: key.clone(),
             holder,
+            unreleased: Arc::clone(&self.unreleased),
             released: false,
         })
     }

@@ -265,6 +265,17 @@ impl TokenStore {
             }
             return Self::open(path);
         }
+        if location.to_ascii_lowercase().contains("password=") {
+            // A libpq `key=value` string taken for a path would become a
+            // file named after the password.
+            return Err(Error::with_source(
+                ErrorKind::Store,
+                format!(
+                    "{} looks like a connection string: name a PostgreSQL store by a postgres:// URL",
+                    redact_url(location)
+                ),
+            ));
+        }
         if let Some((scheme, _)) = location.split_once("://") {
             return Err(Error::with_source(
                 ErrorKind::Store,
@@ -398,6 +409,27 @@ mod tests {
             shown.contains("mysql://ada:***@db.example/tokens"),
             "{shown}"
         );
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    #[tokio::test]
+    async fn postgres_urls_need_the_feature() {
+        let error = TokenStore::connect("postgresql://ada:hunter2@db/tokens")
+            .await
+            .unwrap_err();
+        let shown = std::error::Error::source(&error).unwrap().to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("`postgres` feature"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn a_connection_string_is_not_taken_for_a_path() {
+        let location = "host=db user=ada password=hunter2 dbname=tokens";
+        let error = TokenStore::connect(location).await.unwrap_err();
+        let shown = std::error::Error::source(&error).unwrap().to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("password=***"), "{shown}");
+        assert!(!Path::new(location).exists());
     }
 
     #[tokio::test]

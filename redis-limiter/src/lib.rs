@@ -884,6 +884,7 @@ mod tests {
             "redis://user:hunter2-secret@exa mple.com:notaport/0",
             "redis://:hunter2-secret@host:6379/0?fallback_replicas=hunter2-secret",
             "mysql://root:hunter2-secret@host/",
+            "rediss://:hunter2-secret@host:6380/",
         ] {
             let error = match RedisLimiter::open(url, RedisLimiterOptions::default()) {
                 Err(error) => error,

@@ -5,6 +5,8 @@
 
 #![cfg(feature = "postgres")]
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use discord_accounts::{ConnectionKey, Error, ErrorKind, StoredToken, TokenStore};
@@ -535,4 +537,158 @@ async fn a_refresh_round_trip_costs_a_few_milliseconds() {
         "try_lease + replace_if + release_lease on loopback PostgreSQL: {each:?} per refresh ({ROUNDS} rounds)"
     );
     assert!(each < Duration::from_millis(100), "{each:?}");
+}
+
+fn openssl(dir: &Path, arguments: &[&str]) {
+    let output = Command::new("openssl")
+        .current_dir(dir)
+        .args(arguments)
+        .output()
+        .expect("openssl");
+    assert!(
+        output.status.success(),
+        "openssl {arguments:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A CA named `ca` (`ca.crt`, `ca.key`) in `dir`.
+fn make_ca(dir: &Path, ca: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-nodes",
+            "-newkey",
+            "rsa:2048",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={ca}"),
+            "-keyout",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.crt"),
+        ],
+    );
+}
+
+/// A server certificate `server.crt` (key `server.key`) in `dir`, signed
+/// by the CA `ca`, for the names in `san` (`DNS:…`, `IP:…`).
+fn make_server_certificate(dir: &Path, ca: &str, san: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-nodes",
+            "-newkey",
+            "rsa:2048",
+            "-subj",
+            "/CN=db",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    );
+    std::fs::write(
+        dir.join("ext"),
+        format!(
+            "subjectAltName={san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+        ),
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            &format!("{ca}.crt"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+            "-out",
+            "server.crt",
+        ],
+    );
+}
+
+/// Gives the server `dir`'s certificate and key, and reloads its
+/// configuration (new connections use them).
+async fn install_server_certificate(pg: &Postgres, dir: &Path) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    let data = PathBuf::from(pg.psql("SHOW data_directory"));
+    let owner = std::fs::metadata(&data).unwrap();
+    for file in ["server.crt", "server.key"] {
+        std::fs::copy(dir.join(file), data.join(file)).unwrap();
+        std::os::unix::fs::chown(data.join(file), Some(owner.uid()), Some(owner.gid())).unwrap();
+    }
+    std::fs::set_permissions(
+        data.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    pg.psql("SELECT pg_reload_conf()");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+#[tokio::test]
+async fn a_private_root_file_verifies_the_server_certificate() {
+    let Some(pg) = Postgres::start_with_tls() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("discord-accounts-ca-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    make_ca(&dir, "ca");
+    make_ca(&dir, "other-ca");
+    let with = |mode: &str, ca: &str| {
+        format!(
+            "{}?sslmode={mode}&sslrootcert={}",
+            pg.url(),
+            dir.join(format!("{ca}.crt")).display()
+        )
+    };
+
+    // A certificate for another name than the one connected to.
+    make_server_certificate(&dir, "ca", "DNS:db.internal");
+    install_server_certificate(&pg, &dir).await;
+    for accepted in [with("verify-ca", "ca"), with("require", "ca")] {
+        let store = TokenStore::connect(&accepted)
+            .await
+            .unwrap_or_else(|error| panic!("{accepted}: {}", shown(&error)));
+        assert!(store.list().await.unwrap().is_empty());
+    }
+    for refused in [with("verify-full", "ca"), with("verify-ca", "other-ca")] {
+        let error = TokenStore::connect(&refused).await.unwrap_err();
+        assert_discreet(&error, &[]);
+        assert!(shown(&error).contains("certificate"), "{}", shown(&error));
+    }
+
+    // A certificate for 127.0.0.1: verify-full takes it.
+    make_server_certificate(&dir, "ca", "IP:127.0.0.1,DNS:localhost");
+    install_server_certificate(&pg, &dir).await;
+    let store = TokenStore::connect(&with("verify-full", "ca"))
+        .await
+        .unwrap_or_else(|error| panic!("{}", shown(&error)));
+    store
+        .put(&key("ada"), &token("access-1", "refresh-1"))
+        .await
+        .unwrap();
+    let error = TokenStore::connect(&with("verify-full", "other-ca"))
+        .await
+        .unwrap_err();
+    assert_discreet(&error, &[]);
+    let _ = std::fs::remove_dir_all(&dir);
 }

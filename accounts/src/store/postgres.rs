@@ -35,7 +35,11 @@
 //!   checking the certificate (libpq's meaning: protection from eavesdropping,
 //!   not from an impostor), though the handshake's signatures are still
 //!   checked; `verify-ca` checks the chain against the Mozilla roots
-//!   (webpki-roots), and `verify-full` the host name too.
+//!   (webpki-roots), and `verify-full` the host name too. `sslrootcert=PATH`
+//!   (PEM) replaces those roots with the file's, for a private CA (a cloud
+//!   provider's, a company's); as with libpq, `require` with a root file
+//!   checks the chain as `verify-ca` does, and `sslrootcert=system` names
+//!   the Mozilla roots.
 //! - **No password, no token in messages.** Errors name the database as
 //!   `postgres://user@host:port/db`; what the client library or the server
 //!   says is reduced to the error's kind or the server's message (never its
@@ -44,6 +48,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -135,6 +140,8 @@ enum Tls {
 struct Location {
     config: Config,
     tls: Tls,
+    /// `sslrootcert`'s file, when it names one.
+    root_file: Option<PathBuf>,
     shown: String,
     secrets: Vec<String>,
 }
@@ -154,7 +161,11 @@ impl PostgresBackend {
             Tls::Plain => Manager::from_config(location.config, NoTls, manager_config),
             tls => Manager::from_config(
                 location.config,
-                tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(tls, &location.shown)?),
+                tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(
+                    tls,
+                    location.root_file.as_deref(),
+                    &location.shown,
+                )?),
                 manager_config,
             ),
         };
@@ -601,10 +612,17 @@ fn parse(url: &str) -> Result<Location, Error> {
         None => (url, None),
     };
     let mut sslmode = None;
+    let mut root_file = None;
     let mut kept = Vec::new();
     for parameter in query.into_iter().flat_map(|query| query.split('&')) {
         match parameter.split_once('=') {
             Some(("sslmode", value)) => sslmode = Some(value.to_ascii_lowercase()),
+            Some(("sslrootcert", "system")) => root_file = None,
+            Some(("sslrootcert", value)) => {
+                root_file = Some(PathBuf::from(percent_decoded(value).map_err(|()| {
+                    invalid("sslrootcert is not percent-encoded UTF-8".to_owned())
+                })?))
+            }
             _ => kept.push(parameter),
         }
     }
@@ -638,6 +656,7 @@ fn parse(url: &str) -> Result<Location, Error> {
 
     let tls = match sslmode.as_deref() {
         None | Some("disable" | "allow" | "prefer") => Tls::Plain,
+        Some("require") if root_file.is_some() => Tls::Verify { check_name: false },
         Some("require") => Tls::EncryptOnly,
         Some("verify-ca") => Tls::Verify { check_name: false },
         Some("verify-full") => Tls::Verify { check_name: true },
@@ -698,6 +717,7 @@ fn parse(url: &str) -> Result<Location, Error> {
     Ok(Location {
         config,
         tls,
+        root_file,
         shown,
         secrets,
     })
@@ -711,9 +731,63 @@ fn url_password(url: &str) -> Option<&str> {
     rest[..at].split_once(':').map(|(_, password)| password)
 }
 
+/// `%XX` escapes decoded.
+fn percent_decoded(value: &str) -> Result<String, ()> {
+    let bytes = value.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' {
+            let hex = value.get(index + 1..index + 3).ok_or(())?;
+            decoded.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
+            index += 3;
+        } else {
+            decoded.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8(decoded).map_err(|_| ())
+}
+
+/// The roots a certificate must lead to: `root_file`'s (PEM), else the
+/// Mozilla roots.
+fn roots(root_file: Option<&Path>) -> Result<rustls::RootCertStore, String> {
+    use rustls::pki_types::pem::PemObject;
+
+    let Some(path) = root_file else {
+        return Ok(rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        });
+    };
+    let pem = std::fs::read(path)
+        .map_err(|error| format!("sslrootcert {} cannot be read: {error}", path.display()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_slice_iter(&pem) {
+        let certificate = certificate
+            .map_err(|error| format!("sslrootcert {} is not PEM: {error}", path.display()))?;
+        roots.add(certificate).map_err(|error| {
+            format!(
+                "sslrootcert {} holds an unusable certificate: {error}",
+                path.display()
+            )
+        })?;
+    }
+    if roots.is_empty() {
+        return Err(format!(
+            "sslrootcert {} holds no certificate",
+            path.display()
+        ));
+    }
+    Ok(roots)
+}
+
 /// The TLS client configuration for `tls` (never [`Tls::Plain`]), with
 /// ring's algorithms.
-fn tls_config(tls: Tls, shown: &str) -> Result<rustls::ClientConfig, Error> {
+fn tls_config(
+    tls: Tls,
+    root_file: Option<&Path>,
+    shown: &str,
+) -> Result<rustls::ClientConfig, Error> {
     let unusable = |why: String| {
         Error::with_source(
             ErrorKind::Store,
@@ -724,18 +798,16 @@ fn tls_config(tls: Tls, shown: &str) -> Result<rustls::ClientConfig, Error> {
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|error| unusable(error.to_string()))?;
-    let roots = Arc::new(rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    });
     Ok(match tls {
         Tls::Plain | Tls::EncryptOnly => builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(EncryptOnly { provider }))
             .with_no_client_auth(),
-        Tls::Verify { check_name: true } => {
-            builder.with_root_certificates(roots).with_no_client_auth()
-        }
+        Tls::Verify { check_name: true } => builder
+            .with_root_certificates(roots(root_file).map_err(unusable)?)
+            .with_no_client_auth(),
         Tls::Verify { check_name: false } => {
+            let roots = Arc::new(roots(root_file).map_err(unusable)?);
             let chain =
                 rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider)
                     .build()
@@ -885,6 +957,23 @@ mod tests {
         assert_eq!(plain.config.get_ssl_mode(), SslMode::Disable);
         assert_eq!(plain.config.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
         assert_eq!(parse("postgres://h/d").unwrap().tls, Tls::Plain);
+        let private_ca =
+            parse("postgres://h/d?sslmode=require&sslrootcert=/etc/my%20ca.pem").unwrap();
+        assert_eq!(
+            private_ca.tls,
+            Tls::Verify { check_name: false },
+            "require with a root file checks the chain, as libpq does"
+        );
+        assert_eq!(
+            private_ca.root_file.as_deref(),
+            Some(Path::new("/etc/my ca.pem"))
+        );
+        assert_eq!(
+            parse("postgres://h/d?sslmode=verify-full&sslrootcert=system")
+                .unwrap()
+                .root_file,
+            None
+        );
         assert_eq!(
             parse("postgres://h/d?sslmode=require").unwrap().tls,
             Tls::EncryptOnly

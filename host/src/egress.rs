@@ -25,7 +25,7 @@ use hyper_util::rt::TokioExecutor;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::error::{Error, ErrorKind};
-use crate::limiter::{RateLimiter, Refusal};
+use crate::limiter::{IntoRateLimiter, RateLimiter, Refusal};
 
 /// The wasi-http hooks of one instance. Put them in your
 /// [`WasiHttpView`](wasmtime_wasi_http::WasiHttpView) to give instances on
@@ -41,16 +41,16 @@ pub struct EgressHooks {
 
 impl EgressHooks {
     /// Hooks that send through `limiter`.
-    pub fn limited(limiter: Arc<dyn RateLimiter>) -> Self {
+    pub fn limited(limiter: impl IntoRateLimiter) -> Self {
         Self {
-            limiter: Some(limiter),
+            limiter: Some(limiter.into_rate_limiter()),
             pool: None,
         }
     }
 
     /// These hooks, sending through `limiter` too.
-    pub fn with_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.limiter = Some(limiter);
+    pub fn with_limiter(mut self, limiter: impl IntoRateLimiter) -> Self {
+        self.limiter = Some(limiter.into_rate_limiter());
         self
     }
 

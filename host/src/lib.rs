@@ -86,7 +86,7 @@ pub use instance::{
     BODY_CAP_SETTING, DEFAULT_BODY_CAP, DEFAULT_CALL_TIMEOUT, InstanceLimits, InstanceState,
     MAX_CALL_TIMEOUT, TIMEOUT_SETTING, add_to_linker_async, call_deadline,
 };
-pub use limiter::{DiscordLimiter, RateLimiter, RatePermit};
+pub use limiter::{DiscordLimiter, IntoRateLimiter, RateLimiter, RatePermit};
 pub use loaded::{Exports, Loaded};
 pub use reuse::{ConnectorStats, ReuseLimits};
 

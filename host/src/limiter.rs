@@ -489,6 +489,27 @@ pub trait RatePermit: Send {
     fn report(self: Box<Self>, status: u16, headers: &HeaderMap) -> Reporting;
 }
 
+/// What [`Loaded::with_limiter`](crate::Loaded::with_limiter) and the
+/// egress hooks take: an `Arc` of any [`RateLimiter`], or an
+/// `Arc<dyn RateLimiter>` chosen at run time. A generic argument, so that
+/// `Arc::clone(&limiter)` of a concrete limiter needs no cast.
+pub trait IntoRateLimiter {
+    /// The limiter as a trait object.
+    fn into_rate_limiter(self) -> Arc<dyn RateLimiter>;
+}
+
+impl<L: RateLimiter + 'static> IntoRateLimiter for Arc<L> {
+    fn into_rate_limiter(self) -> Arc<dyn RateLimiter> {
+        self
+    }
+}
+
+impl IntoRateLimiter for Arc<dyn RateLimiter> {
+    fn into_rate_limiter(self) -> Arc<dyn RateLimiter> {
+        self
+    }
+}
+
 impl RateLimiter for DiscordLimiter {
     fn acquire<'r, 'l: 'r>(
         &'l self,
@@ -953,7 +974,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_trait_object_learns_as_the_limiter_does() {
-        let limiter: Arc<dyn RateLimiter> = Arc::new(DiscordLimiter::default());
+        let concrete = Arc::new(DiscordLimiter::default());
+        // Both an Arc of a concrete limiter and a trait object are taken.
+        let limiter = Arc::clone(&concrete).into_rate_limiter();
+        let limiter = Arc::clone(&limiter).into_rate_limiter();
         let started = Instant::now();
         let permit = limiter
             .acquire(Some(b"Bot a"), "GET", ME, None)

@@ -4,7 +4,6 @@
 //! they share one builder: limits, limiter, connection pool, environment.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use wasmtime::component::{Component, InstancePre};
 
@@ -12,7 +11,7 @@ use crate::egress::EgressPool;
 use crate::engine::{compile, compile_file};
 use crate::error::Error;
 use crate::instance::{InstanceLimits, InstancePlan, InstanceState, linked};
-use crate::limiter::RateLimiter;
+use crate::limiter::IntoRateLimiter;
 
 /// The exports a [`Loaded`] component is used through, made from its
 /// pre-linked instance: the contract's (`Connector`) or an HTTP handler's
@@ -67,8 +66,8 @@ impl<P> Loaded<P> {
 
     /// This component sending every outgoing request through `limiter`,
     /// shared by all its instances (and anything else given the same one).
-    pub fn with_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.plan.set_limiter(limiter);
+    pub fn with_limiter(mut self, limiter: impl IntoRateLimiter) -> Self {
+        self.plan.set_limiter(limiter.into_rate_limiter());
         self
     }
 

@@ -3,6 +3,7 @@
 //! (`discord-accounts`) and the components it carries
 //! (`discord-artifacts`).
 
+mod backends;
 mod bench;
 mod mcp;
 mod stdio_relay;
@@ -17,7 +18,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use discord_accounts::{
     Authorizer, CallbackListener, ClientRegistry, ConnectionKey, Error, TokenStore,
 };
-use discord_host::serve::Server;
+use discord_host::limiter::RateLimiter;
+use discord_host::serve::{ServeLimits, Server};
 use discord_host::{Connector, Credential, Output, Tool};
 use mcp::{Credentials, McpServer};
 
@@ -36,11 +38,38 @@ struct Cli {
     /// Discord's authorization page, passed to the component.
     #[arg(long, global = true, env = "DISCORD_AUTHORIZE_URL")]
     authorize_url: Option<String>,
-    /// The SQLite file users' tokens are kept in (created 0600; one another
-    /// user owns is refused). Defaults to tokens.sqlite3 in
-    /// $XDG_DATA_HOME/discord-host, else ~/.local/share/discord-host.
-    #[arg(long, global = true, env = "DISCORD_HOST_STORE", value_name = "FILE")]
-    store: Option<PathBuf>,
+    /// Where users' tokens are kept: `postgres://USER:PASSWORD@HOST:PORT/DB`
+    /// (shared by replicas; `?sslmode=require` for TLS), or a SQLite file
+    /// (`sqlite:PATH` or a path; created 0600). Defaults to tokens.sqlite3
+    /// in $XDG_DATA_HOME/discord-host, else ~/.local/share/discord-host.
+    /// For `serve`, naming a store lets callers act as a connected account
+    /// (`X-Discord-Account: CONNECTION/IDENTIFIER`).
+    #[arg(
+        long,
+        global = true,
+        env = "DISCORD_STORE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    store: Option<String>,
+    /// Where Discord's rate limits are kept: `redis://HOST:PORT/` to share
+    /// them with every replica using the same Redis (credentials keyed
+    /// with DISCORD_LIMITER_SECRET when set); this process alone when unset.
+    #[arg(
+        long,
+        global = true,
+        env = "DISCORD_LIMITER_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    limiter: Option<String>,
+    /// How long a refresh lease lasts, in seconds (at most 60): how long a
+    /// replica that died while refreshing an account holds up the others.
+    #[arg(long, global = true, env = "DISCORD_REFRESH_LEASE_SECONDS", value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=60))]
+    refresh_lease: u64,
+    /// The limiter, made once and shared by every connector of the process.
+    #[arg(skip)]
+    shared_limiter: std::sync::OnceLock<Arc<dyn RateLimiter>>,
     /// A TOML file of OAuth clients (`[connections.NAME]` with `client_id`,
     /// `client_secret_env`, `scopes`). DISCORD_CLIENT_ID and
     /// DISCORD_CLIENT_SECRET serve connections it does not name.
@@ -219,12 +248,24 @@ fn credential_from_env(choice: CredentialChoice) -> anyhow::Result<Credential> {
 }
 
 impl Cli {
-    /// The component, with the Discord endpoints given on the command line.
+    /// The process's rate limiter (`--limiter`), made on first use.
+    fn limiter(&self) -> anyhow::Result<Arc<dyn RateLimiter>> {
+        if let Some(limiter) = self.shared_limiter.get() {
+            return Ok(Arc::clone(limiter));
+        }
+        let secret = std::env::var(discord_redis_limiter::SECRET_VARIABLE).ok();
+        let limiter = backends::limiter(self.limiter.as_deref(), secret.as_deref())?;
+        Ok(Arc::clone(self.shared_limiter.get_or_init(|| limiter)))
+    }
+
+    /// The component, with the Discord endpoints given on the command line,
+    /// sending through the process's rate limiter.
     fn connector(&self) -> anyhow::Result<Connector> {
         let mut connector = match &self.component {
             Some(path) => Connector::from_file(path)?,
             None => Connector::from_bytes(discord_artifacts::CONNECTOR)?,
-        };
+        }
+        .with_limiter(self.limiter()?);
         if let Some(api_base) = &self.api_base {
             connector = connector.with_env("DISCORD_API_BASE", api_base);
         }
@@ -258,21 +299,18 @@ impl Cli {
         }
     }
 
-    fn token_store(&self) -> anyhow::Result<TokenStore> {
-        match &self.store {
-            Some(path) => TokenStore::open(path)
-                .with_context(|| format!("opening the token store {}", path.display())),
-            None => TokenStore::open_default().context("opening the default token store"),
-        }
+    async fn token_store(&self) -> anyhow::Result<TokenStore> {
+        backends::token_store(self.store.as_deref()).await
     }
 
-    fn authorizer(&self) -> anyhow::Result<Authorizer> {
+    async fn authorizer(&self) -> anyhow::Result<Authorizer> {
         let clients = ClientRegistry::load(self.config.as_deref())?;
         Ok(Authorizer::new(
             self.connector()?,
-            Arc::new(self.token_store()?),
+            Arc::new(self.token_store().await?),
             clients,
-        ))
+        )
+        .with_lease_ttl(Duration::from_secs(self.refresh_lease)))
     }
 }
 
@@ -363,7 +401,7 @@ async fn auth(cli: &Cli, command: &AuthCommand) -> anyhow::Result<ExitCode> {
             port,
             timeout,
         } => {
-            let authorizer = cli.authorizer()?;
+            let authorizer = cli.authorizer().await?;
             let listener = CallbackListener::bind(*port).await?;
             let pending = authorizer
                 .link(&user.connection, &listener.redirect_uri()?, scopes)
@@ -394,7 +432,7 @@ async fn auth(cli: &Cli, command: &AuthCommand) -> anyhow::Result<ExitCode> {
                 "{:<16} {:<24} {:<12} {:<8} SCOPES",
                 "CONNECTION", "IDENTIFIER", "EXPIRES IN", "STATE"
             );
-            for (key, token) in cli.token_store()?.list()? {
+            for (key, token) in cli.token_store().await?.list().await? {
                 let expires_in = token
                     .expires_at
                     .duration_since(SystemTime::now())
@@ -415,35 +453,48 @@ async fn auth(cli: &Cli, command: &AuthCommand) -> anyhow::Result<ExitCode> {
             }
         }
         AuthCommand::Revoke { user } => {
-            cli.authorizer()?.revoke(&user.key()).await?;
+            cli.authorizer().await?.revoke(&user.key()).await?;
             println!("Revoked {} and forgot its tokens", user.key());
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(
-    rest_mcp: Option<&Path>,
-    port: u16,
-    tools: Option<&str>,
-) -> anyhow::Result<ExitCode> {
+/// Settings of the host's own that never reach the component: tokens,
+/// and URLs and secrets that may carry passwords.
+const HOST_ONLY_SETTINGS: &[&str] = &[
+    "DISCORD_BEARER_TOKEN",
+    "DISCORD_BOT_TOKEN",
+    "DISCORD_STORE_URL",
+    "DISCORD_LIMITER_URL",
+    "DISCORD_LIMITER_SECRET",
+];
+
+async fn serve(cli: &Cli, rest_mcp: Option<&Path>, port: u16) -> anyhow::Result<ExitCode> {
     let mut server = match rest_mcp {
         Some(path) => Server::from_file(path)?,
         None => Server::from_bytes(discord_artifacts::REST_MCP)?,
     }
-    .with_limiter(Arc::new(discord_host::DiscordLimiter::default()));
+    .with_limiter(cli.limiter()?);
     for (name, value) in std::env::vars() {
         let passed = name.starts_with("DISCORD_") || name.starts_with("REST_MCP_");
-        let token = matches!(name.as_str(), "DISCORD_BEARER_TOKEN" | "DISCORD_BOT_TOKEN");
-        if passed && !token {
+        if passed && !HOST_ONLY_SETTINGS.contains(&name.as_str()) {
             server = server.with_env(name, value);
         }
     }
-    if let Some(tools) = tools {
+    if let Some(tools) = &cli.tools {
         // The connector plugged into the component reads the same environment.
         server = server.with_env("DISCORD_TOOLS", tools);
     }
-    let (address, serving) = server.bind(([127, 0, 0, 1], port).into()).await?;
+    let hook: Option<Arc<dyn discord_host::serve::RequestHook>> = match cli.store {
+        Some(_) => Some(Arc::new(backends::AccountHook::new(Arc::new(
+            cli.authorizer().await?,
+        )))),
+        None => None,
+    };
+    let (address, serving) = server
+        .bind_with_hook(([127, 0, 0, 1], port).into(), ServeLimits::default(), hook)
+        .await?;
     let served = rest_mcp.map_or_else(
         || "the REST/MCP component".to_owned(),
         |path| path.display().to_string(),
@@ -489,7 +540,10 @@ async fn main() -> anyhow::Result<ExitCode> {
             let result = match (connection, identifier) {
                 (Some(connection), Some(identifier)) => {
                     let key = ConnectionKey::new(connection, identifier);
-                    cli.authorizer()?.execute_tool(&key, tool, arguments).await
+                    cli.authorizer()
+                        .await?
+                        .execute_tool(&key, tool, arguments)
+                        .await
                 }
                 _ => {
                     let credential = credential_from_env(*credential)?;
@@ -509,7 +563,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         } => {
             let credentials = match (connection, identifier) {
                 (Some(connection), Some(identifier)) => Credentials::Account {
-                    authorizer: Arc::new(cli.authorizer()?),
+                    authorizer: Arc::new(cli.authorizer().await?),
                     key: ConnectionKey::new(connection, identifier),
                 },
                 _ => Credentials::Fixed(credential_from_env(CredentialChoice::Auto)?),
@@ -523,9 +577,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { port, rest_mcp } => {
-            serve(rest_mcp.as_deref(), *port, cli.tools.as_deref()).await
-        }
+        Command::Serve { port, rest_mcp } => serve(&cli, rest_mcp.as_deref(), *port).await,
         Command::Export { out } => export(out),
         Command::Bench {
             calls,

@@ -209,7 +209,7 @@ async fn auth_list_and_revoke_work_on_a_store() {
     std::fs::create_dir_all(&store).unwrap();
     let file = store.join("tokens.sqlite3");
     let env = [
-        ("DISCORD_HOST_STORE", file.display().to_string()),
+        ("DISCORD_STORE_URL", file.display().to_string()),
         ("DISCORD_CLIENT_ID", "1178765261640953856".to_owned()),
     ];
     let listed = run(&["auth", "list"], &env).await;

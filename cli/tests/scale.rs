@@ -516,3 +516,95 @@ async fn calls_go_on_while_redis_is_away_and_it_is_used_again_when_back() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_a_store_acts_only_as_an_account_that_is_connected() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let file = std::env::temp_dir().join(format!("discord-serve-accounts-{}", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let url = format!("sqlite:{}", file.display());
+    let (_, stored) = connect_expiring(&sandbox, &url).await;
+    let mut env = sandbox_env(&sandbox);
+    env.push(("DISCORD_STORE_URL", url));
+    let replica = replica(&env).await;
+    let client = http_client();
+
+    let (status, body) = as_account(&client, &replica.base).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(discord_sandbox::tokens::USER_ID), "{body}");
+    assert!(
+        !body.contains(&stored.access_token),
+        "the token stays in the host"
+    );
+    for (header, value, status, says) in [
+        ("x-discord-account", "discord/grace", 401, "no stored token"),
+        ("x-discord-account", "grace", 400, "CONNECTION/IDENTIFIER"),
+        ("x-discord-account", "/", 400, "CONNECTION/IDENTIFIER"),
+    ] {
+        let (got, body) = call(
+            &client,
+            &replica.base,
+            "discord_get_my_user",
+            "{}",
+            (header, value),
+        )
+        .await;
+        assert_eq!(got, status, "{value}: {body}");
+        assert!(body.contains(says), "{value}: {body}");
+    }
+    let both = hyper::Request::post(format!("{}/v1/tools/discord_get_my_user", replica.base))
+        .header("x-discord-account", ACCOUNT)
+        .header("authorization", "Bearer someone-elses")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let answer = client.request(both).await.unwrap();
+    assert_eq!(answer.status(), 400, "either the account or a token");
+    let _ = std::fs::remove_file(&file);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_limiter_url_is_taken_after_the_subcommand_and_never_shown() {
+    let Some(redis) = Redis::start() else {
+        return;
+    };
+    let sandbox = Sandbox::start().await.unwrap();
+    let arguments = format!(r#"{{"channel_id":"{GENERAL_CHANNEL_ID}"}}"#);
+    let output = Command::new(DISCORD_HOST)
+        .args([
+            "call",
+            "discord_get_channel",
+            &arguments,
+            "--limiter",
+            &redis.url(),
+        ])
+        .envs(sandbox_env(&sandbox))
+        .env("DISCORD_BOT_TOKEN", BOT_TOKEN)
+        .env_remove("DISCORD_BEARER_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_ne!(
+        redis.command("DBSIZE"),
+        ":0\r\n",
+        "the call went through Redis"
+    );
+    let keys = redis.command("KEYS *");
+    assert!(!keys.contains(BOT_TOKEN), "no token in a key: {keys}");
+
+    let secret = "pw-Limiter-9d2";
+    let output = Command::new(DISCORD_HOST)
+        .args(["call", "discord_get_gateway", "--limiter"])
+        .arg(format!("memcached://user:{secret}@127.0.0.1:1/"))
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let shown = String::from_utf8_lossy(&output.stderr);
+    assert!(shown.contains("--limiter"), "{shown}");
+    assert!(!shown.contains(secret), "{shown}");
+}

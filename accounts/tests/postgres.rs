@@ -503,6 +503,64 @@ async fn the_pool_recovers_when_the_database_comes_back() {
     );
 }
 
+#[tokio::test]
+async fn a_statement_stuck_behind_a_lock_fails_in_bounded_time_and_changes_nothing() {
+    let Some(pg) = Postgres::start() else { return };
+    let store = TokenStore::connect(&pg.url()).await.unwrap();
+    store
+        .put(&key("ada"), &token("access-Secret-1", "refresh-Secret-1"))
+        .await
+        .unwrap();
+    // Another session holds the row's lock for 13 s.
+    let mut holder = Command::new("psql")
+        .arg(pg.url())
+        .args([
+            "-q",
+            "-c",
+            "BEGIN; SELECT 1 FROM discord_tokens FOR UPDATE; SELECT pg_sleep(13); COMMIT;",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("psql");
+    let started = Instant::now();
+    while pg.psql(
+        "SELECT count(*) FROM pg_stat_activity
+         WHERE query LIKE '%pg_sleep(13)%' AND pid <> pg_backend_pid()",
+    ) != "1"
+    {
+        assert!(started.elapsed() < Duration::from_secs(10), "no lock taken");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let started = Instant::now();
+    let error = store
+        .replace_if(
+            &key("ada"),
+            "refresh-Secret-1",
+            &token("access-Secret-2", "refresh-Secret-2"),
+        )
+        .await
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert_discreet(&error, &["Secret"]);
+    assert!(
+        shown(&error).contains("statement timeout"),
+        "{}",
+        shown(&error)
+    );
+    assert!(
+        (Duration::from_secs(9)..Duration::from_secs(12)).contains(&waited),
+        "{waited:?}"
+    );
+    assert!(holder.wait().unwrap().success());
+    assert_eq!(
+        store.get(&key("ada")).await.unwrap().unwrap().access_token,
+        "access-Secret-1",
+        "the cancelled swap changed nothing"
+    );
+}
+
 /// The store's share of a refresh on loopback: take the lease, swap the
 /// pair, give the lease back.
 #[tokio::test]

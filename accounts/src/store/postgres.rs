@@ -25,10 +25,18 @@
 //!   under a transaction-scoped advisory lock, so replicas starting together
 //!   wait for one another instead of racing to create the tables. The role
 //!   needs only to own its database (no superuser).
-//! - **Bounded pool.** At most 8 connections per store; a call waits at
-//!   most 5 s for a free one, and opening one gives up after 5 s (the URL's
-//!   `connect_timeout` overrides that). A pooled connection the server
-//!   dropped (a restart) is replaced on its next use.
+//! - **Bounded pool, bounded waits.** At most 8 connections per store; a
+//!   call waits at most 5 s for a free one; opening one gives up after 5 s
+//!   to reach the server (the URL's `connect_timeout` overrides that) and
+//!   5 s more for TLS and authentication; the server cancels a statement
+//!   that runs 10 s (`statement_timeout`: a lock someone holds), and a
+//!   statement with no answer within 15 s (a network gone silent) fails
+//!   and its connection is dropped. A pooled
+//!   connection the server dropped (a restart) is replaced on its next use,
+//!   and the statement sent again when it cannot have run. An unreachable
+//!   database is thus an error within seconds, which the
+//!   [`Authorizer`](crate::Authorizer) answers by keeping a rotated pair in
+//!   memory until the database is back.
 //! - **TLS** as libpq's `sslmode` says: none given, `disable`, `allow` or
 //!   `prefer` connect in the clear (`prefer` does not try TLS first: a
 //!   server that needs TLS must be asked for it); `require` encrypts without
@@ -73,8 +81,26 @@ const MAX_CONNECTIONS: usize = 8;
 /// How long a call waits for a pooled connection.
 const POOL_WAIT: Duration = Duration::from_secs(5);
 
-/// How long opening a connection may take, unless the URL says.
+/// How long reaching the server may take, unless the URL's
+/// `connect_timeout` says.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long TLS and authentication may take once the server is reached.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the server lets one statement run (waiting for a lock
+/// included) before cancelling it: `statement_timeout`, unless the URL's
+/// `options` set it.
+const SERVER_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a statement may go unanswered before its connection is
+/// dropped (a network gone silent): longer than the server's own limit,
+/// which answers first when the server is there.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long bringing the schema up to date may take (it may wait for
+/// another replica's migration).
+const MIGRATION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The advisory lock migrations run under (any constant no other
 /// application of the database uses: "discord" in ASCII).
@@ -154,6 +180,12 @@ impl PostgresBackend {
     /// role is refused, or the database's schema is newer than this build.
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let location = parse(url)?;
+        let create_timeout = location
+            .config
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(CONNECT_TIMEOUT)
+            + HANDSHAKE_TIMEOUT;
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
@@ -172,7 +204,7 @@ impl PostgresBackend {
         let pool = Pool::builder(manager)
             .max_size(MAX_CONNECTIONS)
             .wait_timeout(Some(POOL_WAIT))
-            .create_timeout(Some(CONNECT_TIMEOUT.max(POOL_WAIT)))
+            .create_timeout(Some(create_timeout))
             .recycle_timeout(Some(POOL_WAIT))
             .runtime(Runtime::Tokio1)
             .build()
@@ -187,7 +219,19 @@ impl PostgresBackend {
             shown: location.shown,
             secrets: location.secrets,
         };
-        backend.migrate().await?;
+        match tokio::time::timeout(MIGRATION_TIMEOUT, backend.migrate()).await {
+            Ok(migrated) => migrated?,
+            Err(_) => {
+                return Err(Error::with_source(
+                    ErrorKind::Store,
+                    format!(
+                        "{}: the token schema could not be brought up to date within {} s",
+                        backend.shown,
+                        MIGRATION_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+        }
         Ok(backend)
     }
 
@@ -197,6 +241,15 @@ impl PostgresBackend {
         let mut client = self.client().await?;
         let fail = |error: tokio_postgres::Error| self.failure("creating the schema", &error, &[]);
         let transaction = client.transaction().await.map_err(fail)?;
+        // Waiting for another replica's migration may take longer than a
+        // statement usually may.
+        transaction
+            .batch_execute(&format!(
+                "SET LOCAL statement_timeout = {}",
+                MIGRATION_TIMEOUT.as_millis()
+            ))
+            .await
+            .map_err(fail)?;
         transaction
             .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await
@@ -328,18 +381,34 @@ impl PostgresBackend {
         let mut retried = false;
         loop {
             let client = self.client().await?;
-            let answer = match client.prepare_cached(sql).await {
-                Ok(statement) if rows => client
-                    .query(&statement, params)
-                    .await
-                    .map(Answer::Rows)
-                    .map_err(|error| (error, false)),
-                Ok(statement) => client
-                    .execute(&statement, params)
-                    .await
-                    .map(Answer::Changed)
-                    .map_err(|error| (error, false)),
-                Err(error) => Err((error, true)),
+            let attempt = async {
+                match client.prepare_cached(sql).await {
+                    Ok(statement) if rows => client
+                        .query(&statement, params)
+                        .await
+                        .map(Answer::Rows)
+                        .map_err(|error| (error, false)),
+                    Ok(statement) => client
+                        .execute(&statement, params)
+                        .await
+                        .map(Answer::Changed)
+                        .map_err(|error| (error, false)),
+                    Err(error) => Err((error, true)),
+                }
+            };
+            let Ok(answer) = tokio::time::timeout(STATEMENT_TIMEOUT, attempt).await else {
+                // It may still run: closing its connection makes the
+                // server roll it back unless it committed already, and the
+                // callers' compare-and-swaps take either outcome.
+                drop(Object::take(client));
+                return Err(Error::with_source(
+                    ErrorKind::Store,
+                    format!(
+                        "{}: {doing} had no answer within {} s",
+                        self.shown,
+                        STATEMENT_TIMEOUT.as_secs()
+                    ),
+                ));
             };
             match answer {
                 Ok(answer) => return Ok(answer),
@@ -674,6 +743,18 @@ fn parse(url: &str) -> Result<Location, Error> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
+    // First, so that a statement_timeout in the URL's options wins.
+    let options = match config.get_options() {
+        Some(theirs) => format!(
+            "-c statement_timeout={} {theirs}",
+            SERVER_STATEMENT_TIMEOUT.as_millis()
+        ),
+        None => format!(
+            "-c statement_timeout={}",
+            SERVER_STATEMENT_TIMEOUT.as_millis()
+        ),
+    };
+    config.options(&options);
     if config.get_application_name().is_none() {
         config.application_name("discord-host");
     }
@@ -957,6 +1038,18 @@ mod tests {
         assert_eq!(plain.config.get_ssl_mode(), SslMode::Disable);
         assert_eq!(plain.config.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
         assert_eq!(parse("postgres://h/d").unwrap().tls, Tls::Plain);
+        assert_eq!(
+            parse("postgres://h/d").unwrap().config.get_options(),
+            Some("-c statement_timeout=10000")
+        );
+        assert_eq!(
+            parse("postgres://h/d?options=-c%20statement_timeout%3D500")
+                .unwrap()
+                .config
+                .get_options(),
+            Some("-c statement_timeout=10000 -c statement_timeout=500"),
+            "the URL's own setting comes last, and wins"
+        );
         let private_ca =
             parse("postgres://h/d?sslmode=require&sslrootcert=/etc/my%20ca.pem").unwrap();
         assert_eq!(

@@ -86,11 +86,21 @@ const WRITE_ATTEMPTS: u32 = 3;
 /// The pause between two of those attempts.
 const WRITE_RETRY_PAUSE: Duration = Duration::from_millis(50);
 
+/// No attempt starts after this long: the pair is kept in memory instead.
+const WRITE_BUDGET: Duration = Duration::from_secs(10);
+
+/// How long after a try to write a kept pair the next one waits.
+const UNSAVED_RETRY: Duration = Duration::from_secs(2);
+
 /// A rotated pair the store has not taken yet, with the refresh token it
 /// replaces (for the compare-and-swap).
 struct Unsaved {
     replaces: String,
     token: StoredToken,
+    /// No write is tried before then: an unreachable database fails each
+    /// write only after its timeouts, which one call in a while pays, not
+    /// every call.
+    next_try: Instant,
 }
 
 /// The holder names of leases the store could not take back (it was busy
@@ -311,7 +321,7 @@ impl Authorizer {
     /// `key`'s token: the store's, or a rotated pair it could not take yet
     /// (written now if it can be).
     async fn current(&self, key: &ConnectionKey) -> Result<StoredToken, Error> {
-        if let Some(token) = self.flush_unsaved(key).await {
+        if let Some(token) = self.flush_unsaved(key, false).await {
             return Ok(token);
         }
         let token = self.store.get(key).await?.ok_or_else(|| {
@@ -333,10 +343,17 @@ impl Authorizer {
 
     /// Tries again to store `key`'s pair kept in memory; returns it while
     /// the store still cannot take it.
-    async fn flush_unsaved(&self, key: &ConnectionKey) -> Option<StoredToken> {
+    /// Unless `now`, a pair tried less than [`UNSAVED_RETRY`] ago is not
+    /// tried again yet.
+    async fn flush_unsaved(&self, key: &ConnectionKey, now: bool) -> Option<StoredToken> {
         let (replaces, token) = {
-            let unsaved = self.unsaved();
-            let pending = unsaved.get(key)?;
+            let mut unsaved = self.unsaved();
+            let pending = unsaved.get_mut(key)?;
+            if !now && Instant::now() < pending.next_try {
+                return Some(pending.token.clone());
+            }
+            // Claimed: calls meanwhile use the pair without writing it.
+            pending.next_try = Instant::now() + UNSAVED_RETRY;
             (pending.replaces.clone(), pending.token.clone())
         };
         match self.store.replace_if(key, &replaces, &token).await {
@@ -365,8 +382,12 @@ impl Authorizer {
         fresh: &StoredToken,
     ) -> Result<(), Error> {
         let mut last_error = None;
+        let started = Instant::now();
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
+                if started.elapsed() > WRITE_BUDGET {
+                    break;
+                }
                 tokio::time::sleep(WRITE_RETRY_PAUSE).await;
             }
             match self.store.replace_if(key, replaced, fresh).await {
@@ -387,6 +408,7 @@ impl Authorizer {
             Unsaved {
                 replaces: replaced.to_owned(),
                 token: fresh.clone(),
+                next_try: Instant::now(),
             },
         );
         Ok(())
@@ -546,12 +568,16 @@ impl Authorizer {
 
     /// [`revoke`](Self::revoke)'s work once it holds the lease.
     async fn revoke_leased(&self, key: &ConnectionKey) -> Result<(), Error> {
-        self.flush_unsaved(key).await;
-        let token = self.store.get(key).await?.ok_or_else(|| {
-            Error::new(ErrorKind::NotConnected {
-                account: key.to_string(),
-            })
-        })?;
+        // The pair Discord holds now: a kept one (written first if the
+        // store takes it now), else the store's, never the one it replaced.
+        let token = match self.flush_unsaved(key, true).await {
+            Some(kept) => kept,
+            None => self.store.get(key).await?.ok_or_else(|| {
+                Error::new(ErrorKind::NotConnected {
+                    account: key.to_string(),
+                })
+            })?,
+        };
         let client = self.clients.get(&key.connection)?.client();
         let revoked = token
             .refresh_token

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 use discord_host::engine::{Allocation, engine};
-use discord_host::{Connector, Credential, InstanceLimits, Output, ReuseLimits};
+use discord_host::limiter::{LimiterPolicy, RateLimiter};
+use discord_host::{Connector, Credential, DiscordLimiter, InstanceLimits, Output, ReuseLimits};
+use discord_redis_limiter::{RedisLimiter, RedisLimiterOptions};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -425,16 +427,33 @@ fn load_average() -> Option<f64> {
 }
 
 /// The component's calls, each way of running them.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Way {
     Native,
     Reused,
     Spare,
     Fresh,
+    /// Reused, through the in-process limiter.
+    Limited,
+    /// Reused, through the Redis limiter (when `--limiter` names one).
+    Shared,
 }
 
 impl Way {
-    const ALL: [Self; 4] = [Self::Native, Self::Reused, Self::Spare, Self::Fresh];
+    /// The ways measured: the Redis limiter's only with a Redis URL.
+    fn all(shared: bool) -> Vec<Self> {
+        let mut ways = vec![
+            Self::Native,
+            Self::Reused,
+            Self::Spare,
+            Self::Fresh,
+            Self::Limited,
+        ];
+        if shared {
+            ways.push(Self::Shared);
+        }
+        ways
+    }
 
     fn name(self) -> &'static str {
         match self {
@@ -442,6 +461,8 @@ impl Way {
             Self::Reused => "reused",
             Self::Spare => "spare",
             Self::Fresh => "fresh",
+            Self::Limited => "limited",
+            Self::Shared => "redis-limited",
         }
     }
 
@@ -455,6 +476,12 @@ impl Way {
             Self::Fresh => {
                 "execute_tool, no reuse: an instance made for the call, after a 1 ms pause; CPU back to back"
             }
+            Self::Limited => {
+                "reused, through the in-process Discord limiter (a route without rate-limit headers)"
+            }
+            Self::Shared => {
+                "reused, through the Redis limiter (a route without rate-limit headers: each call takes and gives back the bucket's probe)"
+            }
         }
     }
 
@@ -466,16 +493,34 @@ impl Way {
         }
     }
 
-    /// The connector for this way, from `base`.
-    fn connector(self, base: &Connector) -> Connector {
-        match self {
-            Self::Native | Self::Reused => base.clone().with_reuse(ReuseLimits::default()),
+    /// The connector for this way, from `base`; `redis` is the Redis
+    /// limiter's URL.
+    fn connector(self, base: &Connector, redis: Option<&str>) -> anyhow::Result<Connector> {
+        // What is measured is the limiter's cost, not Discord's limits.
+        let policy = LimiterPolicy {
+            global_per_second: usize::MAX,
+            ..LimiterPolicy::default()
+        };
+        let reused = base.clone().with_reuse(ReuseLimits::default());
+        Ok(match self {
+            Self::Native | Self::Reused => reused,
             Self::Spare => base.clone().with_reuse(ReuseLimits {
                 calls_per_instance: 1,
                 ..ReuseLimits::default()
             }),
             Self::Fresh => base.clone().with_reuse(ReuseLimits::OFF),
-        }
+            Self::Limited => reused.with_limiter(Arc::new(DiscordLimiter::new(policy))),
+            Self::Shared => {
+                let url = redis.context("the Redis limiter's URL")?;
+                let options = RedisLimiterOptions {
+                    policy,
+                    prefix: format!("discord-host-bench-{}:", std::process::id()),
+                    ..RedisLimiterOptions::default()
+                };
+                let limiter: Arc<dyn RateLimiter> = Arc::new(RedisLimiter::open(url, options)?);
+                reused.with_limiter(limiter)
+            }
+        })
     }
 }
 
@@ -484,11 +529,16 @@ async fn measure(
     component: &Component,
     upstream: &Upstream,
     plan: Plan,
+    redis: Option<&str>,
 ) -> anyhow::Result<RuntimeReport> {
     let native = Native::new(upstream)?;
     let base =
         Connector::from_component(component)?.with_env("DISCORD_API_BASE", upstream.api_base());
-    let connectors: Vec<Connector> = Way::ALL.iter().map(|way| way.connector(&base)).collect();
+    let ways = Way::all(redis.is_some());
+    let connectors = ways
+        .iter()
+        .map(|way| way.connector(&base, redis))
+        .collect::<anyhow::Result<Vec<Connector>>>()?;
 
     for _ in 0..200 {
         native.call().await?;
@@ -497,11 +547,11 @@ async fn measure(
         }
     }
     let except = upstream.thread;
-    let mut samples = vec![Vec::with_capacity(plan.calls); Way::ALL.len()];
-    let mut cpu = vec![Some(0_u64); Way::ALL.len()];
+    let mut samples = vec![Vec::with_capacity(plan.calls); ways.len()];
+    let mut cpu = vec![Some(0_u64); ways.len()];
     let per_round = plan.calls.div_ceil(ROUNDS);
     for _ in 0..ROUNDS {
-        for (index, way) in Way::ALL.iter().enumerate() {
+        for (index, way) in ways.iter().enumerate() {
             let (taken, spent) = match way {
                 Way::Native => timed(per_round, except, || native.call()).await?,
                 Way::Spare | Way::Fresh => {
@@ -518,7 +568,7 @@ async fn measure(
                     let (_, spent) = timed(per_round, except, || component_call(connector)).await?;
                     (taken, spent)
                 }
-                Way::Reused => {
+                Way::Reused | Way::Limited | Way::Shared => {
                     timed(per_round, except, || component_call(&connectors[index])).await?
                 }
             };
@@ -528,7 +578,7 @@ async fn measure(
     }
     let latencies: Vec<Latency> = samples.into_iter().map(Latency::of).collect();
     let native_p50 = latencies[0].p50_us;
-    let paths = Way::ALL
+    let paths = ways
         .iter()
         .zip(latencies)
         .zip(cpu)
@@ -609,7 +659,7 @@ async fn measure(
 /// Runs every measure of `plan` on the component in `bytes`, on a
 /// current-thread runtime and then on a multi-thread one with a worker
 /// per CPU. Call it outside any tokio runtime.
-pub fn run(bytes: &[u8], plan: Plan) -> anyhow::Result<Report> {
+pub fn run(bytes: &[u8], plan: Plan, redis: Option<&str>) -> anyhow::Result<Report> {
     let machine = Machine {
         cpus: std::thread::available_parallelism().map_or(1, usize::from),
         load_average_before: load_average(),
@@ -649,7 +699,7 @@ pub fn run(bytes: &[u8], plan: Plan) -> anyhow::Result<Report> {
                 .enable_all()
                 .build()?
         };
-        runtimes.push(runtime.block_on(measure(&component, &upstream, plan))?);
+        runtimes.push(runtime.block_on(measure(&component, &upstream, plan, redis))?);
         runtime.shutdown_timeout(Duration::from_secs(1));
     }
     Ok(Report {
@@ -744,6 +794,24 @@ impl fmt::Display for Report {
             writeln!(f)?;
         }
 
+        for runtime in &self.runtimes {
+            if let (Some(local), Some(shared)) =
+                (runtime.path("limited"), runtime.path("redis-limited"))
+            {
+                writeln!(
+                    f,
+                    "The Redis limiter, {}: {:.1} µs more per call at p50 than the in-process limiter ({:.1} against {:.1}), {} µs more CPU per call.\n",
+                    runtime.runtime,
+                    shared.latency.p50_us - local.latency.p50_us,
+                    shared.latency.p50_us,
+                    local.latency.p50_us,
+                    shared.cpu_us_per_call.zip(local.cpu_us_per_call).map_or(
+                        "-".into(),
+                        |(shared, local)| format!("{:.1}", shared - local)
+                    ),
+                )?;
+            }
+        }
         writeln!(f, "| goal | figure | verdict |\n|---|---|---|")?;
         for runtime in &self.runtimes {
             if let Some(reused) = runtime.path("reused") {

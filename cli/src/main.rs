@@ -149,7 +149,9 @@ enum Command {
     /// Measure a tool call through the component against a native
     /// keep-alive client doing the same request, in one run, on tokio's
     /// current-thread and multi-thread runtimes (loopback only): prints
-    /// tables and the goals, writes JSON with --json.
+    /// tables and the goals, writes JSON with --json. With --limiter
+    /// redis://..., calls through the Redis limiter are measured too,
+    /// beside the in-process limiter's.
     Bench {
         /// Calls per latency measure (per path and runtime).
         #[arg(long, default_value_t = 2_000)]
@@ -590,7 +592,12 @@ async fn main() -> anyhow::Result<ExitCode> {
                 throughput_calls: *throughput_calls,
                 instantiations: *instantiations,
             };
-            bench(cli.component.as_deref(), plan, json.as_deref())
+            bench(
+                cli.component.as_deref(),
+                plan,
+                cli.limiter.clone(),
+                json.as_deref(),
+            )
         }
     }
 }
@@ -600,13 +607,14 @@ async fn main() -> anyhow::Result<ExitCode> {
 fn bench(
     component: Option<&Path>,
     plan: bench::Plan,
+    redis: Option<String>,
     json: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let bytes = match component {
         Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
         None => discord_artifacts::CONNECTOR.to_vec(),
     };
-    let report = std::thread::spawn(move || bench::run(&bytes, plan))
+    let report = std::thread::spawn(move || bench::run(&bytes, plan, redis.as_deref()))
         .join()
         .map_err(|_| anyhow::anyhow!("the bench thread panicked"))??;
     println!("{report}");

@@ -1,6 +1,7 @@
 //! `discord-host bench`, run as a user runs it (a few calls only: the
 //! figures themselves are for `scripts/bench`, not for a test): one run
-//! measures every path on both tokio runtimes against the native client.
+//! measures every path on both tokio runtimes against the native client,
+//! the in-process and the Redis limiter among them.
 
 use std::process::Command;
 
@@ -11,12 +12,17 @@ fn one_run_measures_every_path_on_both_runtimes() {
     let dir = std::env::temp_dir().join(format!("discord-host-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let json = dir.join("bench.json");
-    let output = Command::new(env!("CARGO_BIN_EXE_discord-host"))
+    let redis = discord_test_servers::Redis::start();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_discord-host"));
+    command
         .args(["bench", "--calls", "40", "--throughput-calls", "64"])
         .args(["--instantiations", "10", "--json"])
         .arg(&json)
-        .output()
-        .expect("discord-host runs");
+        .env_remove("DISCORD_LIMITER_URL");
+    if let Some(redis) = &redis {
+        command.args(["--limiter", &redis.url()]);
+    }
+    let output = command.output().expect("discord-host runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -30,6 +36,12 @@ fn one_run_measures_every_path_on_both_runtimes() {
         "connector ≤ 300000 bytes",
     ] {
         assert!(stdout.contains(goal), "{goal} in {stdout}");
+    }
+    if redis.is_some() {
+        assert!(
+            stdout.contains("The Redis limiter, current-thread:"),
+            "{stdout}"
+        );
     }
     let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
@@ -51,7 +63,11 @@ fn one_run_measures_every_path_on_both_runtimes() {
             .iter()
             .map(|path| path["path"].as_str().unwrap())
             .collect();
-        assert_eq!(paths, ["native", "reused", "spare", "fresh"]);
+        let mut expected = vec!["native", "reused", "spare", "fresh", "limited"];
+        if redis.is_some() {
+            expected.push("redis-limited");
+        }
+        assert_eq!(paths, expected);
         for path in runtime["paths"].as_array().unwrap() {
             let latency = &path["latency"];
             assert!(latency["p50_us"].as_f64().unwrap() > 0.0, "{path}");

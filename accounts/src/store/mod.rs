@@ -228,7 +228,8 @@ impl TokenStore {
     ///
     /// - `postgres://…` or `postgresql://…`: a PostgreSQL database (feature
     ///   `postgres`), its schema created or migrated on the way (see
-    ///   [`PostgresBackend::connect`](crate::PostgresBackend));
+    ///   `PostgresBackend::connect`: libpq's `sslmode`, `sslrootcert` and
+    ///   connection parameters, a pool of at most 8 connections);
     /// - `sqlite:PATH` (`sqlite:///abs/path` works too) or a plain path: a
     ///   SQLite file, with [`open`](Self::open)'s checks.
     ///

@@ -31,12 +31,11 @@
 //!   5 s more for TLS and authentication; the server cancels a statement
 //!   that runs 10 s (`statement_timeout`: a lock someone holds), and a
 //!   statement with no answer within 15 s (a network gone silent) fails
-//!   and its connection is dropped. A pooled
-//!   connection the server dropped (a restart) is replaced on its next use,
-//!   and the statement sent again when it cannot have run. An unreachable
-//!   database is thus an error within seconds, which the
-//!   [`Authorizer`](crate::Authorizer) answers by keeping a rotated pair in
-//!   memory until the database is back.
+//!   and its connection is dropped. A pooled connection the server dropped
+//!   (a restart) is replaced on its next use, and the statement sent again
+//!   when it cannot have run. An unreachable database is thus an error
+//!   within seconds, which the [`Authorizer`](crate::Authorizer) answers
+//!   by keeping a rotated pair in memory until the database is back.
 //! - **TLS** as libpq's `sslmode` says: none given, `disable`, `allow` or
 //!   `prefer` connect in the clear (`prefer` does not try TLS first: a
 //!   server that needs TLS must be asked for it); `require` encrypts without

@@ -414,9 +414,10 @@ impl Authorizer {
         Ok(())
     }
 
-    /// Waits for `key`'s refresh lease in the store (held by another
-    /// process, or another authorizer, at most the lease's lifetime, plus
-    /// a grace period).
+    /// Waits for `key`'s refresh lease in the store, held by another
+    /// process or authorizer at most the longest lifetime any of them may
+    /// give it (60 s, whatever this one's [`with_lease_ttl`](Self::with_lease_ttl)),
+    /// plus a grace period.
     async fn lease(&self, key: &ConnectionKey) -> Result<Lease, Error> {
         // A fresh name for each lease, so that a release left to a spawned
         // task (a cancelled call) never drops a later lease of this key;
@@ -431,7 +432,7 @@ impl Authorizer {
         });
         let started = Instant::now();
         while !self.store.try_lease(key, &holder, self.lease_ttl).await? {
-            if started.elapsed() > self.lease_ttl + LEASE_WAIT_GRACE {
+            if started.elapsed() > LEASE_TTL + LEASE_WAIT_GRACE {
                 return Err(Error::with_source(
                     ErrorKind::Store,
                     format!(

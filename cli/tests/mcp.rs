@@ -229,7 +229,7 @@ async fn a_stored_connection_about_to_expire_is_refreshed_once() {
     let mut env = sandbox_env(&sandbox);
     env.push(("DISCORD_CLIENT_ID", APPLICATION_ID.to_owned()));
     env.push(("DISCORD_CLIENT_SECRET", CLIENT_SECRET.to_owned()));
-    env.push(("DISCORD_HOST_STORE", store.display().to_string()));
+    env.push(("DISCORD_STORE_URL", store.display().to_string()));
     let report = stdio_report(
         Path::new(DISCORD_HOST),
         &["mcp", "--connection", "discord", "--identifier", "ada"],
@@ -286,7 +286,7 @@ async fn a_new_authorization_link_closes_the_listener_of_the_one_before() {
             .envs(sandbox_env(&sandbox))
             .env("DISCORD_CLIENT_ID", APPLICATION_ID)
             .env("DISCORD_CLIENT_SECRET", CLIENT_SECRET)
-            .env("DISCORD_HOST_STORE", &store),
+            .env("DISCORD_STORE_URL", &store),
     );
     const LINKS: usize = 50;
     let mut input = String::from(concat!(

@@ -51,12 +51,16 @@ pub const ACCOUNT_HEADER: &str = "x-discord-account";
 /// every replica sharing the store) on requests that name the account in
 /// [`ACCOUNT_HEADER`], so agents behind `serve` never hold tokens.
 pub struct AccountHook {
-    authorizer: Arc<Authorizer>,
+    /// Where the tokens come from; `None` when `serve` was given no store,
+    /// and then a request naming an account is refused, not sent without
+    /// a credential.
+    authorizer: Option<Arc<Authorizer>>,
 }
 
 impl AccountHook {
-    /// A hook that takes tokens from `authorizer`.
-    pub fn new(authorizer: Arc<Authorizer>) -> Self {
+    /// A hook that takes tokens from `authorizer`, or refuses every
+    /// request naming an account without one.
+    pub fn new(authorizer: Option<Arc<Authorizer>>) -> Self {
         Self { authorizer }
     }
 
@@ -68,6 +72,15 @@ impl AccountHook {
             status,
             kind,
             message,
+        };
+        let Some(authorizer) = &self.authorizer else {
+            return Err(refuse(
+                400,
+                "invalid-arguments",
+                format!(
+                    "{ACCOUNT_HEADER} needs a token store: start serve with --store (or DISCORD_STORE_URL)"
+                ),
+            ));
         };
         if head.headers.contains_key(http::header::AUTHORIZATION) {
             return Err(refuse(
@@ -89,7 +102,7 @@ impl AccountHook {
                     format!("{ACCOUNT_HEADER} must be CONNECTION/IDENTIFIER"),
                 )
             })?;
-        let token = self.authorizer.access_token(&key).await.map_err(|error| {
+        let token = authorizer.access_token(&key).await.map_err(|error| {
             let (status, kind) = match error.kind() {
                 ErrorKind::NotConnected { .. } | ErrorKind::NeedsReauthorization { .. } => {
                     (401, "unauthorized")

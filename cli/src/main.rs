@@ -488,14 +488,17 @@ async fn serve(cli: &Cli, rest_mcp: Option<&Path>, port: u16) -> anyhow::Result<
         // The connector plugged into the component reads the same environment.
         server = server.with_env("DISCORD_TOOLS", tools);
     }
-    let hook: Option<Arc<dyn discord_host::serve::RequestHook>> = match cli.store {
-        Some(_) => Some(Arc::new(backends::AccountHook::new(Arc::new(
-            cli.authorizer().await?,
-        )))),
+    let authorizer = match cli.store {
+        Some(_) => Some(Arc::new(cli.authorizer().await?)),
         None => None,
     };
+    let hook = Arc::new(backends::AccountHook::new(authorizer));
     let (address, serving) = server
-        .bind_with_hook(([127, 0, 0, 1], port).into(), ServeLimits::default(), hook)
+        .bind_with_hook(
+            ([127, 0, 0, 1], port).into(),
+            ServeLimits::default(),
+            Some(hook),
+        )
         .await?;
     let served = rest_mcp.map_or_else(
         || "the REST/MCP component".to_owned(),

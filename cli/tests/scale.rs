@@ -526,10 +526,10 @@ async fn serve_with_a_store_acts_only_as_an_account_that_is_connected() {
     let (_, stored) = connect_expiring(&sandbox, &url).await;
     let mut env = sandbox_env(&sandbox);
     env.push(("DISCORD_STORE_URL", url));
-    let replica = replica(&env).await;
+    let served = replica(&env).await;
     let client = http_client();
 
-    let (status, body) = as_account(&client, &replica.base).await;
+    let (status, body) = as_account(&client, &served.base).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(discord_sandbox::tokens::USER_ID), "{body}");
     assert!(
@@ -543,7 +543,7 @@ async fn serve_with_a_store_acts_only_as_an_account_that_is_connected() {
     ] {
         let (got, body) = call(
             &client,
-            &replica.base,
+            &served.base,
             "discord_get_my_user",
             "{}",
             (header, value),
@@ -552,7 +552,7 @@ async fn serve_with_a_store_acts_only_as_an_account_that_is_connected() {
         assert_eq!(got, status, "{value}: {body}");
         assert!(body.contains(says), "{value}: {body}");
     }
-    let both = hyper::Request::post(format!("{}/v1/tools/discord_get_my_user", replica.base))
+    let both = hyper::Request::post(format!("{}/v1/tools/discord_get_my_user", served.base))
         .header("x-discord-account", ACCOUNT)
         .header("authorization", "Bearer someone-elses")
         .body(Full::new(Bytes::new()))
@@ -560,6 +560,11 @@ async fn serve_with_a_store_acts_only_as_an_account_that_is_connected() {
     let answer = client.request(both).await.unwrap();
     assert_eq!(answer.status(), 400, "either the account or a token");
     let _ = std::fs::remove_file(&file);
+
+    let without_store = replica(&sandbox_env(&sandbox)).await;
+    let (status, body) = as_account(&client, &without_store.base).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("needs a token store"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -246,27 +246,43 @@ impl Postgres {
     }
 
     fn create_role(&self) {
-        let sql = format!(
-            "CREATE ROLE {POSTGRES_USER} LOGIN PASSWORD '{POSTGRES_PASSWORD}' NOSUPERUSER NOCREATEDB NOCREATEROLE; \
-             CREATE DATABASE {POSTGRES_DATABASE} OWNER {POSTGRES_USER};"
+        self.psql_in(
+            "postgres",
+            &format!(
+                "CREATE ROLE {POSTGRES_USER} LOGIN PASSWORD '{POSTGRES_PASSWORD}' NOSUPERUSER NOCREATEDB NOCREATEROLE"
+            ),
         );
-        for statement in sql.split("; ") {
-            run(
-                self.command("psql")
-                    .arg("-h")
-                    .arg(&self.dir)
-                    .args([
-                        "-p",
-                        &self.port.to_string(),
-                        "-U",
-                        "postgres",
-                        "-d",
-                        "postgres",
-                    ])
-                    .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", statement]),
-                "creating the tests' role",
-            );
-        }
+        self.psql_in(
+            "postgres",
+            &format!("CREATE DATABASE {POSTGRES_DATABASE} OWNER {POSTGRES_USER}"),
+        );
+    }
+
+    /// Runs `sql` as the superuser in `database` over the cluster's Unix
+    /// socket; what psql printed (unaligned, tuples only).
+    fn psql_in(&self, database: &str, sql: &str) -> String {
+        let output = self
+            .command("psql")
+            .arg("-h")
+            .arg(&self.dir)
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+            ])
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-A", "-t", "-c", sql])
+            .stdin(Stdio::null())
+            .output()
+            .expect("psql");
+        assert!(
+            output.status.success(),
+            "psql {sql:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
     /// The port it listens on.
@@ -286,27 +302,7 @@ impl Postgres {
     /// Runs `sql` as the superuser in the tests' database and returns what
     /// psql printed (unaligned, tuples only).
     pub fn psql(&self, sql: &str) -> String {
-        let output = self
-            .command("psql")
-            .arg("-h")
-            .arg(&self.dir)
-            .args([
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-d",
-                POSTGRES_DATABASE,
-            ])
-            .args(["-v", "ON_ERROR_STOP=1", "-q", "-A", "-t", "-c", sql])
-            .output()
-            .expect("psql");
-        assert!(
-            output.status.success(),
-            "psql {sql:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        self.psql_in(POSTGRES_DATABASE, sql)
     }
 }
 

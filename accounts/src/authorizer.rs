@@ -169,7 +169,7 @@ pub struct Authorizer {
     leases_taken: AtomicU64,
     unreleased: Unreleased,
     lease_ttl: Duration,
-    unsaved: Mutex<HashMap<ConnectionKey, Unsaved>>,
+    unsaved: Arc<Mutex<HashMap<ConnectionKey, Unsaved>>>,
 }
 
 impl Authorizer {
@@ -196,7 +196,7 @@ impl Authorizer {
             leases_taken: AtomicU64::new(0),
             unreleased: Unreleased::default(),
             lease_ttl: LEASE_TTL,
-            unsaved: Mutex::new(HashMap::new()),
+            unsaved: Arc::default(),
         }
     }
 
@@ -336,9 +336,7 @@ impl Authorizer {
     }
 
     fn unsaved(&self) -> MutexGuard<'_, HashMap<ConnectionKey, Unsaved>> {
-        self.unsaved
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock_unsaved(&self.unsaved)
     }
 
     /// Tries again to store `key`'s pair kept in memory; returns it while
@@ -360,12 +358,8 @@ impl Authorizer {
             Ok(_) => {
                 // Written, or the row moved on (revoked, or written by an
                 // earlier flush): either way the store now has the say.
-                let mut unsaved = self.unsaved();
-                if unsaved
-                    .get(key)
-                    .is_some_and(|kept| kept.replaces == replaces && kept.token == token)
-                {
-                    unsaved.remove(key);
+                if still_kept(&self.unsaved, key, &replaces, &token) {
+                    self.unsaved().remove(key);
                 }
                 None
             }
@@ -411,7 +405,40 @@ impl Authorizer {
                 next_try: Instant::now(),
             },
         );
+        self.keep_writing(key, replaced, fresh);
         Ok(())
+    }
+
+    /// Writes a pair kept in memory in the background, every
+    /// [`UNSAVED_RETRY`], until the store takes it (or has moved on), so it
+    /// reaches the store when the store is back even if no call comes to
+    /// write it. Ends when the authorizer is dropped or the pair was
+    /// written or replaced meanwhile.
+    fn keep_writing(&self, key: &ConnectionKey, replaced: &str, fresh: &StoredToken) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let unsaved = Arc::downgrade(&self.unsaved);
+        let store = Arc::clone(&self.store);
+        let (key, replaced, fresh) = (key.clone(), replaced.to_owned(), fresh.clone());
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(UNSAVED_RETRY).await;
+                let Some(kept) = unsaved.upgrade() else {
+                    return;
+                };
+                if !still_kept(&kept, &key, &replaced, &fresh) {
+                    return;
+                }
+                if store.replace_if(&key, &replaced, &fresh).await.is_ok() {
+                    if still_kept(&kept, &key, &replaced, &fresh) {
+                        lock_unsaved(&kept).remove(&key);
+                    }
+                    tracing::info!(connection = %key, "the token store took the rotated pair kept in memory");
+                    return;
+                }
+            }
+        });
     }
 
     /// Waits for `key`'s refresh lease in the store, held by another
@@ -589,6 +616,26 @@ impl Authorizer {
         self.store.remove(key).await?;
         Ok(())
     }
+}
+
+/// Whether `key`'s pair kept in memory is still `fresh`, replacing `replaced`.
+fn still_kept(
+    unsaved: &Mutex<HashMap<ConnectionKey, Unsaved>>,
+    key: &ConnectionKey,
+    replaced: &str,
+    fresh: &StoredToken,
+) -> bool {
+    lock_unsaved(unsaved)
+        .get(key)
+        .is_some_and(|kept| kept.replaces == replaced && kept.token == *fresh)
+}
+
+fn lock_unsaved(
+    unsaved: &Mutex<HashMap<ConnectionKey, Unsaved>>,
+) -> MutexGuard<'_, HashMap<ConnectionKey, Unsaved>> {
+    unsaved
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn needs_reauthorization(key: &ConnectionKey, reason: &str) -> Error {

@@ -561,10 +561,12 @@ async fn a_statement_stuck_behind_a_lock_fails_in_bounded_time_and_changes_nothi
     );
 }
 
-/// The store's share of a refresh on loopback: take the lease, swap the
-/// pair, give the lease back.
+/// A refresh's share of the store, 200 times over one account: each takes
+/// the lease, swaps the pair the one before wrote, and gives the lease
+/// back. It prints what that costs on loopback, for the notes; the figure
+/// is not held to anything here (speed is for benchmarks).
 #[tokio::test]
-async fn a_refresh_round_trip_costs_a_few_milliseconds() {
+async fn refreshes_in_a_row_each_take_the_lease_and_swap_the_last_pair() {
     let Some(pg) = Postgres::start() else { return };
     let store = TokenStore::connect(&pg.url()).await.unwrap();
     let ada = key("ada");
@@ -594,7 +596,8 @@ async fn a_refresh_round_trip_costs_a_few_milliseconds() {
     eprintln!(
         "try_lease + replace_if + release_lease on loopback PostgreSQL: {each:?} per refresh ({ROUNDS} rounds)"
     );
-    assert!(each < Duration::from_millis(100), "{each:?}");
+    let last = store.get(&ada).await.unwrap().expect("connected");
+    assert_eq!(last.refresh_token.as_deref(), Some("refresh-200"));
 }
 
 fn openssl(dir: &Path, arguments: &[&str]) {

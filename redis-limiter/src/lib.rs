@@ -53,6 +53,29 @@
 //! a replica makes a new one and the others notice on their next call and
 //! follow; what was learned under the old ids is forgotten.
 //!
+//! # Use
+//!
+//! Give every replica's connector the same Redis (and the same secret):
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use discord_host::Connector;
+//! use discord_redis_limiter::{RedisLimiter, RedisLimiterOptions, SECRET_VARIABLE};
+//!
+//! # fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let options = RedisLimiterOptions {
+//!     secret: std::env::var(SECRET_VARIABLE).ok().map(String::into_bytes),
+//!     ..RedisLimiterOptions::default()
+//! };
+//! // Parsed now, connected on the first call: a replica starts while Redis is down.
+//! let limiter = RedisLimiter::open("redis://127.0.0.1:6379/", options)?;
+//! let connector = Connector::from_file("discord_connector.wasm")?.with_limiter(Arc::new(limiter));
+//! # drop(connector);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # When Redis is unreachable
 //!
 //! Every Redis command is bounded by [`RedisLimiterOptions::command_timeout`]

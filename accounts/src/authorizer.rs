@@ -121,6 +121,36 @@ struct Lease {
 }
 
 impl Lease {
+    /// Runs `work` while renewing the lease every third of `ttl`, so a
+    /// refresh or revoke that takes longer than the lease (a slow Discord,
+    /// a long `DISCORD_TIMEOUT_MS`) keeps it: only a holder that stopped
+    /// renewing (it died) loses the lease at expiry.
+    async fn renewed_during<T>(&self, ttl: Duration, work: impl Future<Output = T>) -> T {
+        let renew = async {
+            loop {
+                tokio::time::sleep(ttl / 3).await;
+                match self.store.try_lease(&self.key, &self.holder, ttl).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(connection = %self.key, "a refresh lease expired before it could be renewed; another holder has it");
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(connection = %self.key, %error, "could not renew a refresh lease");
+                    }
+                }
+            }
+        };
+        let mut work = std::pin::pin!(work);
+        tokio::select! {
+            output = &mut work => return output,
+            () = renew => {}
+        }
+        // Someone else holds the lease now: nothing to renew, the work ends
+        // as it would (its pair is written by compare-and-swap).
+        work.await
+    }
+
     async fn release(mut self) {
         self.released = true;
         give_back(&self.store, &self.key, &self.holder, &self.unreleased).await;
@@ -208,8 +238,9 @@ impl Authorizer {
 
     /// Take refresh leases for `ttl` (60 s by default), clamped to between
     /// 100 ms and 60 s: how long a replica that died holding one blocks the
-    /// others. It must stay longer than a refresh call to Discord takes,
-    /// or two replicas could spend one refresh token.
+    /// others. A holder renews its lease every third of `ttl` while its
+    /// refresh or revoke runs, so a call to Discord slower than `ttl` keeps
+    /// it; only a holder that stopped (it died) loses it.
     pub fn with_lease_ttl(mut self, ttl: Duration) -> Self {
         self.lease_ttl = ttl.clamp(MIN_LEASE_TTL, LEASE_TTL);
         self
@@ -336,7 +367,7 @@ impl Authorizer {
     }
 
     fn unsaved(&self) -> MutexGuard<'_, HashMap<ConnectionKey, Unsaved>> {
-        lock_unsaved(&self.unsaved)
+        lock(&self.unsaved)
     }
 
     /// Tries again to store `key`'s pair kept in memory; returns it while
@@ -432,7 +463,7 @@ impl Authorizer {
                 }
                 if store.replace_if(&key, &replaced, &fresh).await.is_ok() {
                     if still_kept(&kept, &key, &replaced, &fresh) {
-                        lock_unsaved(&kept).remove(&key);
+                        lock(&kept).remove(&key);
                     }
                     tracing::info!(connection = %key, "the token store took the rotated pair kept in memory");
                     return;
@@ -510,7 +541,9 @@ impl Authorizer {
             return Ok(token.access_token);
         }
         let only_one_anywhere = self.lease(key).await?;
-        let refreshed = self.refresh_leased(key, stale).await;
+        let refreshed = only_one_anywhere
+            .renewed_during(self.lease_ttl, self.refresh_leased(key, stale))
+            .await;
         only_one_anywhere.release().await;
         refreshed
     }
@@ -589,7 +622,9 @@ impl Authorizer {
         let flight = self.flight(key);
         let _only_one_here = flight.lock().await;
         let only_one_anywhere = self.lease(key).await?;
-        let revoked = self.revoke_leased(key).await;
+        let revoked = only_one_anywhere
+            .renewed_during(self.lease_ttl, self.revoke_leased(key))
+            .await;
         only_one_anywhere.release().await;
         revoked
     }
@@ -625,17 +660,9 @@ fn still_kept(
     replaced: &str,
     fresh: &StoredToken,
 ) -> bool {
-    lock_unsaved(unsaved)
+    lock(unsaved)
         .get(key)
         .is_some_and(|kept| kept.replaces == replaced && kept.token == *fresh)
-}
-
-fn lock_unsaved(
-    unsaved: &Mutex<HashMap<ConnectionKey, Unsaved>>,
-) -> MutexGuard<'_, HashMap<ConnectionKey, Unsaved>> {
-    unsaved
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn needs_reauthorization(key: &ConnectionKey, reason: &str) -> Error {

@@ -621,3 +621,42 @@ async fn the_limiter_url_is_taken_after_the_subcommand_and_never_shown() {
     assert!(shown.contains("--limiter"), "{shown}");
     assert!(!shown.contains(secret), "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_slower_than_its_lease_keeps_it() {
+    let Some(postgres) = Postgres::start() else {
+        return;
+    };
+    let sandbox = Sandbox::start().await.unwrap();
+    let (store, stored) = connect_expiring(&sandbox, &postgres.url()).await;
+    let mut env = sandbox_env(&sandbox);
+    env.push(("DISCORD_STORE_URL", postgres.url()));
+    env.push(("DISCORD_REFRESH_LEASE_SECONDS", "1".to_owned()));
+    let (slow, other) = (replica(&env).await, replica(&env).await);
+    // Discord rotates at once and answers 3 lease lengths later.
+    sandbox.set_token_answer_delay(Duration::from_secs(3));
+    let client = http_client();
+    let first = tokio::spawn({
+        let (client, base) = (client.clone(), slow.base.clone());
+        async move { as_account(&client, &base).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sandbox.token_requests("refresh_token") == 0 {
+        assert!(Instant::now() < deadline, "the slow replica refreshes");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // Past the lease's length: the other replica must still wait for it.
+    let (status, body) = as_account(&client, &other.base).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = first.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        sandbox.token_requests("refresh_token"),
+        1,
+        "the old refresh token was not spent twice"
+    );
+    let now = store.get(&key()).await.unwrap().expect("connected");
+    assert_ne!(now.refresh_token, stored.refresh_token);
+    assert!(!now.needs_reauthorization);
+}

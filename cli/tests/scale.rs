@@ -133,18 +133,44 @@ async fn connect_expiring(sandbox: &Sandbox, url: &str) -> (TokenStore, StoredTo
     )
 }
 
-/// Sends `per_replica` concurrent account calls through each replica;
-/// the statuses.
-async fn account_burst(replicas: &[Replica], per_replica: usize) -> Vec<(u16, String)> {
+/// Sends `per_replica` concurrent account calls through each of the
+/// replicas at `bases`; the answers.
+async fn account_burst(bases: Vec<String>, per_replica: usize) -> Vec<(u16, String)> {
     let client = http_client();
     let mut calls = tokio::task::JoinSet::new();
-    for replica in replicas {
+    for base in bases {
         for _ in 0..per_replica {
-            let (client, base) = (client.clone(), replica.base.clone());
-            calls.spawn(async move { as_account(&client, &base).await });
+            calls.spawn(spawn_as_account(&client, &base));
         }
     }
-    calls.join_all().await
+    calls
+        .join_all()
+        .await
+        .into_iter()
+        .map(|answer| answer.expect("the call's task"))
+        .collect()
+}
+
+fn bases(replicas: &[Replica]) -> Vec<String> {
+    replicas
+        .iter()
+        .map(|replica| replica.base.clone())
+        .collect()
+}
+
+/// An account call through the replica at `base`, on a task of its own.
+fn spawn_as_account(client: &HttpClient, base: &str) -> tokio::task::JoinHandle<(u16, String)> {
+    let (client, base) = (client.clone(), base.to_owned());
+    tokio::spawn(async move { as_account(&client, &base).await })
+}
+
+/// Waits (30 s at most) until a refresh request has reached the sandbox.
+async fn until_a_refresh_reaches(sandbox: &Sandbox, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sandbox.token_requests("refresh_token") == 0 {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 async fn postgres_replicas(sandbox: &Sandbox, postgres: &Postgres, count: usize) -> Vec<Replica> {
@@ -168,7 +194,7 @@ async fn four_replicas_refresh_an_expiring_token_exactly_once() {
     let replicas = postgres_replicas(&sandbox, &postgres, 4).await;
 
     let started = Instant::now();
-    let answers = account_burst(&replicas, 50).await;
+    let answers = account_burst(bases(&replicas), 50).await;
     let took = started.elapsed();
 
     let failed: Vec<_> = answers
@@ -202,25 +228,8 @@ async fn a_revoke_racing_the_refreshes_leaves_the_account_revoked() {
     let (store, _) = connect_expiring(&sandbox, &postgres.url()).await;
     let replicas = postgres_replicas(&sandbox, &postgres, 4).await;
 
-    let burst = tokio::spawn({
-        let replicas: Vec<String> = replicas.iter().map(|r| r.base.clone()).collect();
-        async move {
-            let client = http_client();
-            let mut calls = tokio::task::JoinSet::new();
-            for base in replicas {
-                for _ in 0..50 {
-                    let (client, base) = (client.clone(), base.clone());
-                    calls.spawn(async move { as_account(&client, &base).await });
-                }
-            }
-            calls.join_all().await
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sandbox.token_requests("refresh_token") == 0 {
-        assert!(Instant::now() < deadline, "a refresh starts");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let burst = tokio::spawn(account_burst(bases(&replicas), 50));
+    until_a_refresh_reaches(&sandbox, "a refresh starts").await;
     let revoked = Command::new(DISCORD_HOST)
         .args(["auth", "revoke", "--identifier", "ada"])
         .envs(sandbox_env(&sandbox))
@@ -281,15 +290,8 @@ async fn a_replica_killed_holding_the_refresh_lease_is_outlived() {
             .times(1),
     );
     let client = http_client();
-    let doomed_call = tokio::spawn({
-        let (client, base) = (client.clone(), doomed.base.clone());
-        async move { as_account(&client, &base).await }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sandbox.token_requests("refresh_token") == 0 {
-        assert!(Instant::now() < deadline, "the doomed replica refreshes");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let doomed_call = spawn_as_account(&client, &doomed.base);
+    until_a_refresh_reaches(&sandbox, "the doomed replica refreshes").await;
     doomed.child.start_kill().expect("SIGKILL");
     doomed.child.wait().await.unwrap();
     let _ = doomed_call.await;
@@ -321,15 +323,8 @@ async fn the_database_stopped_mid_refresh_loses_no_rotated_pair() {
     // Discord has rotated the pair by the time its answer comes back.
     sandbox.set_token_answer_delay(Duration::from_secs(2));
     let client = http_client();
-    let call = tokio::spawn({
-        let (client, base) = (client.clone(), replica.base.clone());
-        async move { as_account(&client, &base).await }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sandbox.token_requests("refresh_token") == 0 {
-        assert!(Instant::now() < deadline, "the replica refreshes");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let call = spawn_as_account(&client, &replica.base);
+    until_a_refresh_reaches(&sandbox, "the replica refreshes").await;
     postgres.stop();
     let (status, body) = call.await.unwrap();
     assert_eq!(status, 200, "the call goes on with the new pair: {body}");
@@ -636,15 +631,8 @@ async fn a_refresh_slower_than_its_lease_keeps_it() {
     // Discord rotates at once and answers 3 lease lengths later.
     sandbox.set_token_answer_delay(Duration::from_secs(3));
     let client = http_client();
-    let first = tokio::spawn({
-        let (client, base) = (client.clone(), slow.base.clone());
-        async move { as_account(&client, &base).await }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sandbox.token_requests("refresh_token") == 0 {
-        assert!(Instant::now() < deadline, "the slow replica refreshes");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let first = spawn_as_account(&client, &slow.base);
+    until_a_refresh_reaches(&sandbox, "the slow replica refreshes").await;
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     // Past the lease's length: the other replica must still wait for it.
     let (status, body) = as_account(&client, &other.base).await;
